@@ -1,0 +1,97 @@
+"""The ``stylehead`` command line: ``python -m stylehead <command> ...``.
+
+User mistakes end with one line on stderr, ``error: <what is wrong and what to do>``, and exit
+code 2; there is no traceback for them. Anything else is a bug and is reported as one.
+"""
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from stylehead.errors import StyleheadError
+
+EXIT_USER_ERROR = 2
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
+
+
+def _progress_bar(total: int | None, description: str) -> tuple[Callable[[int], None], Callable[[], None]]:
+    """A tqdm bar on a terminal, nothing otherwise: returns (advance, close)."""
+    if not sys.stderr.isatty():
+        return (lambda n: None), (lambda: None)
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=description, unit="frame", leave=False)
+    return bar.update, bar.close
+
+
+def cmd_track(args: argparse.Namespace) -> None:
+    """Track the face in a video (or a still image) and save landmarks, pose and openings."""
+    import numpy as np
+
+    from stylehead.face import FaceTracker, TrackerConfig, find_face
+    from stylehead.face.tracking import finish_track
+    from stylehead.media import SAMPLE_RATE, VideoReader, check_writable, read_audio, read_image
+
+    source = Path(args.input)
+    output = check_writable(args.output, overwrite=args.overwrite, inputs=(source,))
+    config = TrackerConfig(smooth=not args.no_smooth)
+    audio = read_audio(source) if args.with_audio else None  # before tracking: fail fast without sound
+    if source.suffix.lower() in IMAGE_SUFFIXES:
+        image = read_image(source)
+        face = find_face(image, source.name)
+        if face.num_faces > 1:
+            print(f"note: {face.num_faces} faces found in {source.name}; tracking the largest.", file=sys.stderr)
+        from stylehead.face.pose import estimate_pose
+
+        pose, _ = estimate_pose(face.landmarks, (image.shape[1], image.shape[0]))
+        track = finish_track(
+            face.landmarks[None], pose[None], np.ones(1, bool), 0.0, (image.shape[1], image.shape[0]),
+            TrackerConfig(smooth=False),
+        )  # fmt: skip
+    else:
+        reader = VideoReader(source)
+        advance, close = _progress_bar(reader.num_frames, f"tracking {source.name}")
+        try:
+            track = FaceTracker(config).track(reader, reader.fps, progress=advance)
+        finally:
+            close()
+    if audio is not None:
+        track.audio, track.sample_rate = audio, SAMPLE_RATE
+    track.save(output)
+    share = 100.0 * track.valid.mean()
+    print(f"{source.name}: {len(track)} frames at {track.fps:g} fps, face found in {share:.1f}% -> {output}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stylehead",
+        description="Style transfer for 2D talking-head animation (arXiv 2303.09799).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    track = commands.add_parser(
+        "track", help="track 68 face landmarks and head pose through a video", description=cmd_track.__doc__
+    )
+    track.add_argument("input", help="a video (or a still image) showing one face")
+    track.add_argument("-o", "--output", required=True, help="the .npz file to write")
+    track.add_argument("--no-smooth", action="store_true", help="keep the raw per-frame landmarks")
+    track.add_argument(
+        "--with-audio", action="store_true", help="also store the video's sound (16 kHz mono) in the .npz"
+    )
+    track.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
+    track.set_defaults(run=cmd_track)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.run(args)
+    except StyleheadError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("error: interrupted.", file=sys.stderr)
+        return 130
+    return 0

@@ -1,0 +1,76 @@
+"""Reading audio from any common file, or from the sound track of a video, as mono 16 kHz float32."""
+
+from pathlib import Path
+
+import numpy as np
+
+from stylehead.errors import MediaError
+from stylehead.media.ffmpeg import decode_audio, probe
+from stylehead.media.files import check_readable
+
+SAMPLE_RATE = 16_000  # Hz: every model in stylehead works on 16 kHz audio (LSP, paper §6.2)
+
+AUDIO_FORMATS = "wav, mp3, flac, ogg, m4a, or a video with sound"
+
+
+def read_audio(path: str | Path, sample_rate: int = SAMPLE_RATE, max_seconds: float | None = None) -> np.ndarray:
+    """Read ``path`` as mono float32 in [-1, 1] at ``sample_rate``: (N,) float32.
+
+    Channels are averaged; NaN and infinite samples become silence. Files that libsndfile can
+    read (wav, flac, ogg, mp3, ...) are read directly; everything else (m4a, aac, opus, the audio
+    track of a video) goes through the bundled ffmpeg.
+    """
+    path = check_readable(path)
+    if max_seconds is not None:
+        _check_duration(path, max_seconds)
+    audio = _read_with_soundfile(path, sample_rate)
+    if audio is None:
+        info = probe(path)
+        if not info.has_audio:
+            if info.has_video:
+                raise MediaError(f"The video {path.name} has no audio track; use a video with sound or an audio file.")
+            raise MediaError(f"{path.name} has no audio track; give an audio file ({AUDIO_FORMATS}).")
+        audio = np.frombuffer(decode_audio(path, sample_rate), dtype=np.float32).copy()
+    audio = np.nan_to_num(audio, nan=0.0, posinf=0.0, neginf=0.0)
+    np.clip(audio, -1.0, 1.0, out=audio)
+    if audio.size == 0:
+        raise MediaError(f"{path.name} contains no audio samples; give a clip with sound in it.")
+    return audio
+
+
+def _check_duration(path: Path, max_seconds: float) -> None:
+    info = probe(path)
+    if info.duration is not None and info.duration > max_seconds:
+        raise MediaError(
+            f"{path.name} is {info.duration:.0f} s long; the limit is {max_seconds:.0f} s, so trim it first."
+        )
+
+
+def _read_with_soundfile(path: Path, sample_rate: int) -> np.ndarray | None:
+    """Decode with libsndfile, or return None when it does not know the format."""
+    import soundfile
+
+    try:
+        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError):
+        return None
+    mono = data.mean(axis=1, dtype=np.float32)
+    return resample(mono, rate, sample_rate)
+
+
+def resample(audio: np.ndarray, rate: int, target_rate: int) -> np.ndarray:
+    """High-quality resampling (soxr) of a mono float32 signal."""
+    if rate == target_rate or audio.size == 0:
+        return np.ascontiguousarray(audio, dtype=np.float32)
+    import soxr
+
+    clean = np.nan_to_num(audio, nan=0.0, posinf=0.0, neginf=0.0)
+    return soxr.resample(clean, rate, target_rate, quality="HQ").astype(np.float32)
+
+
+def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> Path:
+    """Write mono float audio as 16-bit PCM wav."""
+    import soundfile
+
+    soundfile.write(str(path), np.clip(audio, -1.0, 1.0), sample_rate, subtype="PCM_16")
+    return Path(path)

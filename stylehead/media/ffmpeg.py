@@ -1,0 +1,85 @@
+"""The static ffmpeg shipped inside the imageio-ffmpeg wheel: probing and decoding.
+
+No system ffmpeg is needed. ffmpeg has no machine-readable probe without ffprobe (which the wheel
+does not ship), so :func:`probe` reads the stream lines ffmpeg prints for ``-i FILE``.
+"""
+
+import functools
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from stylehead.errors import MediaError
+
+
+@functools.cache
+def ffmpeg_exe() -> str:
+    """Path of the bundled ffmpeg binary."""
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What a media file contains, as ffmpeg sees it."""
+
+    has_video: bool  # a real video stream (cover art in audio files does not count)
+    has_audio: bool
+    duration: float | None  # seconds, None when the container does not say
+    fps: float | None  # frames per second of the video stream
+    size: tuple[int, int] | None  # (width, height) of the video stream
+
+
+_DURATION = re.compile(r"Duration:\s*(\d+):(\d+):(\d+(?:\.\d+)?)")
+_VIDEO = re.compile(r"Stream #\S+.*?: Video: (.*)")
+_SIZE = re.compile(r"\b(\d{2,5})x(\d{2,5})\b")
+_FPS = re.compile(r"([\d.]+)\s*(?:fps|tbr)")
+
+
+def probe(path: str | Path) -> MediaInfo:
+    """Inspect ``path`` with ffmpeg; raise :class:`MediaError` when ffmpeg cannot open it."""
+    path = Path(path)
+    proc = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)],
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=60,
+    )
+    log = proc.stderr
+    if "Stream #" not in log:
+        raise MediaError(
+            f"{path.name} could not be opened as audio or video: it is corrupt or not a media file "
+            "(export it as mp4 for video or wav for audio)."
+        )
+    duration = None
+    if m := _DURATION.search(log):
+        duration = int(m[1]) * 3600 + int(m[2]) * 60 + float(m[3])
+    has_video, fps, size = False, None, None
+    for m in _VIDEO.finditer(log):
+        desc = m[1]
+        if "attached pic" in desc:  # album art inside an mp3/m4a is not a video
+            continue
+        has_video = True
+        if s := _SIZE.search(desc):
+            size = (int(s[1]), int(s[2]))
+        if f := _FPS.search(desc):
+            fps = float(f[1])
+        break
+    has_audio = re.search(r"Stream #\S+.*?: Audio:", log) is not None
+    return MediaInfo(has_video=has_video, has_audio=has_audio, duration=duration, fps=fps, size=size)
+
+
+def decode_audio(path: str | Path, sample_rate: int) -> bytes:
+    """Decode the first audio stream of ``path`` to mono float32 little-endian PCM bytes."""
+    cmd = [
+        ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
+        "-i", str(path), "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(sample_rate),
+        "-f", "f32le", "-",
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, timeout=600)
+    if proc.returncode != 0:
+        raise MediaError(f"{Path(path).name} has no readable audio: it is corrupt or has no sound track.")
+    return proc.stdout
