@@ -53,7 +53,7 @@ def cmd_track(args: argparse.Namespace) -> None:
         reader = VideoReader(source)
         advance, close = _progress_bar(reader.num_frames, f"tracking {source.name}")
         try:
-            track = FaceTracker(config).track(reader, reader.fps, progress=advance)
+            track = FaceTracker(config).track(reader, reader.fps, progress=advance, name=source.name)
         finally:
             close()
     if audio is not None:

@@ -11,12 +11,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
-from tests.synthetic import tone, write_still_video  # noqa: E402
+from tests.synthetic import tone, write_still_video
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"

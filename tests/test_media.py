@@ -10,7 +10,6 @@ from PIL import Image
 from stylehead.errors import MediaError
 from stylehead.media import VideoReader, VideoWriter, probe, read_audio, read_image
 from stylehead.media.ffmpeg import ffmpeg_exe
-
 from tests.synthetic import tone, write_still_video
 
 
@@ -132,7 +131,7 @@ def test_exif_rotation_is_applied(tmp_path):
 
 def test_huge_image_is_refused_from_its_header(tmp_path):
     Image.new("1", (20_000, 20_000)).save(tmp_path / "bomb.png")
-    with pytest.raises(MediaError, match="pixels.*resize it first"):
+    with pytest.raises(MediaError, match=r"pixels.*resize it first"):
         read_image(tmp_path / "bomb.png")
 
 

@@ -1,17 +1,21 @@
 """Derive stylehead's 3D 68-point face template from tracked talking-face clips.
 
-Method (Tomasi & Kanade 1992, rigid factorisation under weak perspective):
-1. Track 68 landmarks on every clip (no smoothing) and keep up to ``--frames-per-clip`` valid
-   frames per clip, each centred on its centroid and divided by its interocular distance, so that
-   all speakers share one scale.
-2. Stack them into W (2F × 68). Its best rank-3 approximation W ≈ M·S gives per-frame camera rows
-   M and one shape S, up to an affine ambiguity Q.
-3. Metric upgrade: find the symmetric L = Q·Qᵀ that makes each frame's two camera rows orthogonal
-   and of equal length (linear least squares), then S ← Q⁻¹·S.
-4. Put S into the camera axes of the average frame (talking heads mostly face the camera), turn
-   it so that it is left-right symmetric (yaw and roll that minimise the mirror residual), average
-   it with its mirror image, orient depth so the nose tip is nearest the camera, centre it and
-   scale it so that the outer eye corners are 90 mm apart (an adult average).
+Method (rigid factorisation under weak perspective, Tomasi & Kanade 1992), clip by clip, because
+the shape is rigid only within one person:
+1. Track 68 landmarks on the clip (no smoothing); keep up to ``--frames-per-clip`` valid frames,
+   each divided by its interocular distance and centred on its "rigid" points (eye corners, nose,
+   brows), which move with the skull rather than with speech.
+2. Factorise the rigid points' (2F × P) matrix to rank 3, W ≈ M·S, and upgrade M to metric camera
+   rows (each frame's two rows orthogonal and of equal length: linear least squares on L = Q·Qᵀ).
+3. Triangulate all 68 points against those cameras (least squares), so that the non-rigid jaw
+   line and mouth cannot bend the cameras.
+4. Keep the clip only if its head turns enough to reveal depth (spread of view directions
+   ≥ ``--min-spread`` degrees) and the result is nearly mirror-symmetric.
+5. Per clip: express the shape in its mean view, turn it (yaw, roll) to be left-right symmetric,
+   average it with its mirror image, make the nose point at the camera, scale it to 90 mm between
+   the outer eye corners (an adult average).
+Then align the clips' shapes (3D Procrustes, rotation only), take the per-coordinate median, and
+define "frontal" as the pitch at which the eye corners and mouth corners lie at the same depth.
 
 Usage:
     python train/derive_face_template.py --clips ../shared/data/train \
@@ -27,12 +31,26 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.spatial.transform import Rotation
 
-from stylehead.face.landmarks import LEFT_EYE_OUTER, MIRROR, NOSE_TIP, RIGHT_EYE_OUTER, interocular_distance
+from stylehead.face.landmarks import (
+    LEFT_BROW,
+    LEFT_EYE_OUTER,
+    MIRROR,
+    MOUTH_LEFT_CORNER,
+    MOUTH_RIGHT_CORNER,
+    NOSE_TIP,
+    RIGHT_BROW,
+    RIGHT_EYE_OUTER,
+    RIGID,
+    interocular_distance,
+)
 from stylehead.face.tracking import FaceTracker, TrackerConfig
 from stylehead.media import VideoReader
 
 EYE_CORNER_DISTANCE_MM = 90.0
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg"}
+
+
+RIGID_AND_BROWS = list(RIGID) + list(RIGHT_BROW) + list(LEFT_BROW)
 
 
 def tracked_frames(path: Path, frames_per_clip: int) -> np.ndarray:
@@ -42,14 +60,14 @@ def tracked_frames(path: Path, frames_per_clip: int) -> np.ndarray:
     points = track.landmarks[track.valid].astype(np.float64)
     if len(points) > frames_per_clip:
         points = points[np.linspace(0, len(points) - 1, frames_per_clip).round().astype(int)]
-    points -= points.mean(axis=1, keepdims=True)
-    return points / interocular_distance(points)[:, None, None]
+    points /= interocular_distance(points)[:, None, None]
+    return points - points[:, RIGID_AND_BROWS].mean(axis=1, keepdims=True)
 
 
 def factorise(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rigid factorisation of (F, 68, 2) centred frames → camera rows (F, 2, 3), shape (3, 68)."""
     count = len(frames)
-    w = frames.transpose(0, 2, 1).reshape(2 * count, 68)
+    w = frames.transpose(0, 2, 1).reshape(2 * count, frames.shape[1])
     u, s, vt = np.linalg.svd(w, full_matrices=False)
     m = u[:, :3] * np.sqrt(s[:3])
     shape = np.sqrt(s[:3])[:, None] * vt[:3]
@@ -103,35 +121,78 @@ def symmetrise(points: np.ndarray) -> tuple[np.ndarray, float]:
     return (p + mirrored(p)) / 2, residual
 
 
-def derive(clips: list[Path], frames_per_clip: int) -> dict:
-    used, stacks = [], []
-    for clip in clips:
-        frames = tracked_frames(clip, frames_per_clip)
-        if len(frames) >= 10:
-            used.append({"clip": clip.name, "frames": len(frames)})
-            stacks.append(frames)
-        print(f"{clip.name}: {len(frames)} frames")
-    frames = np.concatenate(stacks)
-    cameras, shape = factorise(frames)
-    reprojection = np.einsum("fij,jp->fpi", cameras, shape)
-    rank3_error = float(np.linalg.norm(reprojection - frames, axis=-1).mean())
+def view_spread(cameras: np.ndarray) -> float:
+    """Standard deviation (degrees) of the frames' viewing directions around their mean."""
+    directions = np.cross(cameras[:, 0], cameras[:, 1])
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    mean = directions.mean(0) / np.linalg.norm(directions.mean(0))
+    return float(np.degrees(np.arccos(np.clip(directions @ mean, -1.0, 1.0))).std())
+
+
+def clip_shape(frames: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """One clip's 3D face (68, 3) in mm, its view spread (degrees) and mirror residual (interocular)."""
+    cameras, _ = factorise(frames[:, RIGID_AND_BROWS])
+    rows = cameras.reshape(-1, 3)
+    observed = frames.transpose(0, 2, 1).reshape(-1, 68)
+    shape = np.linalg.lstsq(rows, observed, rcond=None)[0]  # (3, 68): every point triangulated
     points = shape.T @ average_rotation(cameras).T
-    points -= points.mean(0)
-    points, asymmetry = symmetrise(points)
+    points, residual = symmetrise(points - points.mean(0))
     if points[NOSE_TIP, 2] > points[[RIGHT_EYE_OUTER, LEFT_EYE_OUTER], 2].mean():
         points[:, 2] *= -1  # the reflection ambiguity of factorisation: the nose must point at the camera
+    points *= EYE_CORNER_DISTANCE_MM / np.linalg.norm(points[LEFT_EYE_OUTER] - points[RIGHT_EYE_OUTER])
+    return points - points.mean(0), view_spread(cameras), residual
+
+
+def procrustes_rotation(points: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """The rotation R minimising ||points·Rᵀ − reference|| for centred (N, 3) point sets."""
+    u, _, vt = np.linalg.svd(reference.T @ points)
+    d = np.diag([1.0, 1.0, np.sign(np.linalg.det(u @ vt))])
+    return u @ d @ vt
+
+
+def make_frontal(points: np.ndarray) -> np.ndarray:
+    """Pitch the face so the outer eye corners and the mouth corners lie at the same depth."""
+    eyes = points[[RIGHT_EYE_OUTER, LEFT_EYE_OUTER]].mean(0)
+    mouth = points[[MOUTH_RIGHT_CORNER, MOUTH_LEFT_CORNER]].mean(0)
+    down = mouth - eyes
+    angle = np.arctan2(down[2], down[1])  # tilt of the eye-to-mouth line out of the image plane
+    return points @ Rotation.from_euler("x", -angle).as_matrix().T
+
+
+def derive(clips: list[Path], frames_per_clip: int, min_spread: float, max_residual: float) -> dict:
+    used, shapes = [], []
+    for clip in clips:
+        frames = tracked_frames(clip, frames_per_clip)
+        if len(frames) < 30:
+            print(f"{clip.name}: skipped, {len(frames)} valid frames")
+            continue
+        points, spread, residual = clip_shape(frames)
+        verdict = "used" if spread >= min_spread and residual <= max_residual else "skipped"
+        print(f"{clip.name}: {len(frames)} frames, spread {spread:.1f} deg, mirror residual {residual:.3f}: {verdict}")
+        if verdict == "used":
+            used.append({"clip": clip.name, "frames": len(frames), "view_spread_deg": round(spread, 2)})
+            shapes.append(points)
+    if not shapes:
+        raise SystemExit("no clip turned its head enough to reveal depth")
+    reference = np.median(shapes, axis=0)
+    for _ in range(3):  # align every shape to the running median, then re-take the median
+        aligned = [shape @ procrustes_rotation(shape, reference).T for shape in shapes]
+        reference = np.median(aligned, axis=0)
+    spread_mm = float(np.median([np.linalg.norm(a - reference, axis=1).mean() for a in aligned]))
+    points = make_frontal((reference + mirrored(reference)) / 2)
     points -= points.mean(0)
     points *= EYE_CORNER_DISTANCE_MM / np.linalg.norm(points[LEFT_EYE_OUTER] - points[RIGHT_EYE_OUTER])
     return {
         "description": "Mean 68-point face (iBUG layout), millimetres, OpenCV camera axes (x right, y down, "
-        "z away from the camera), centroid at the origin; outer eye corners 90 mm apart.",
-        "method": "rigid Tomasi-Kanade factorisation of interocular-normalised dlib landmarks, metric upgrade, "
-        "mean-view alignment, mirror symmetrisation (train/derive_face_template.py)",
+        "z away from the camera), centroid at the origin; outer eye corners 90 mm apart; frontal = eye and "
+        "mouth corners at equal depth.",
+        "method": "per-clip rigid factorisation of dlib landmarks (cameras from eye corners, nose and brows; all "
+        "points triangulated), mirror symmetrisation, Procrustes alignment, per-coordinate median over clips "
+        "(train/derive_face_template.py)",
         "date": date.today().isoformat(),
-        "frames": int(len(frames)),
         "clips": used,
-        "rank3_error_interocular": round(rank3_error, 5),
-        "mirror_residual_interocular": round(asymmetry, 5),
+        "frames": int(sum(c["frames"] for c in used)),
+        "median_clip_deviation_mm": round(spread_mm, 2),
         "nose_depth_mm": round(float(points[[RIGHT_EYE_OUTER, LEFT_EYE_OUTER], 2].mean() - points[NOSE_TIP, 2]), 2),
         "points": np.round(points, 3).tolist(),
     }
@@ -142,12 +203,16 @@ def main() -> None:
     parser.add_argument("--clips", type=Path, required=True, help="folder of talking-face videos")
     parser.add_argument("--output", type=Path, required=True, help="template JSON to write")
     parser.add_argument("--frames-per-clip", type=int, default=300)
+    parser.add_argument("--min-spread", type=float, default=3.0, help="degrees of head turning a clip needs")
+    parser.add_argument("--max-residual", type=float, default=0.2, help="largest mirror residual (interocular)")
     args = parser.parse_args()
     clips = sorted(p for p in args.clips.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
-    template = derive(clips, args.frames_per_clip)
+    template = derive(clips, args.frames_per_clip, args.min_spread, args.max_residual)
     args.output.write_text(json.dumps(template, indent=1) + "\n")
-    print(f"wrote {args.output}: {template['frames']} frames from {len(template['clips'])} clips, "
-          f"rank-3 error {template['rank3_error_interocular']}, nose depth {template['nose_depth_mm']} mm")
+    print(
+        f"wrote {args.output}: {template['frames']} frames from {len(template['clips'])} clips, "
+        f"clip deviation {template['median_clip_deviation_mm']} mm, nose depth {template['nose_depth_mm']} mm"
+    )
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ RIGHT_EYE_OUTER, RIGHT_EYE_INNER, LEFT_EYE_INNER, LEFT_EYE_OUTER = 36, 39, 42, 4
 MOUTH_RIGHT_CORNER, MOUTH_LEFT_CORNER = 48, 54
 
 # Points that move with the skull, not with speech or expression: eye corners and the nose.
-RIGID = (RIGHT_EYE_OUTER, RIGHT_EYE_INNER, LEFT_EYE_INNER, LEFT_EYE_OUTER) + NOSE
+RIGID = (RIGHT_EYE_OUTER, RIGHT_EYE_INNER, LEFT_EYE_INNER, LEFT_EYE_OUTER, *NOSE)
 
 # Eyelid pairs (upper, lower) and inner-lip pairs (upper, lower) that measure openings.
 RIGHT_EYELIDS = ((37, 41), (38, 40))
@@ -38,7 +38,7 @@ FACIAL_MAP_GROUPS: tuple[tuple[str, tuple[int, ...], bool], ...] = (
     ("jaw", JAW, False),
     ("right_brow", RIGHT_BROW, False),
     ("left_brow", LEFT_BROW, False),
-    ("nose_bridge", NOSE_BRIDGE + (33,), False),
+    ("nose_bridge", (*NOSE_BRIDGE, 33), False),
     ("nose_lower", NOSE_LOWER, False),
     ("right_eye", RIGHT_EYE, True),
     ("left_eye", LEFT_EYE, True),

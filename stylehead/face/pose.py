@@ -63,7 +63,7 @@ def estimate_pose(
     image_points = np.ascontiguousarray(landmarks[list(RIGID), :2], dtype=np.float64)
     camera = camera_matrix(*image_size)
     if guess is None:
-        ok, rvec, tvec = cv2.solvePnP(template, image_points, camera, None, flags=cv2.SOLVEPNP_SQPNP)
+        _, rvec, tvec = cv2.solvePnP(template, image_points, camera, None, flags=cv2.SOLVEPNP_SQPNP)
         rvec, tvec = rvec.ravel(), tvec.ravel()
     else:
         rvec, tvec = guess[:3].copy(), guess[3:].copy()
@@ -71,6 +71,8 @@ def estimate_pose(
         template, image_points, camera, None, rvec.reshape(3, 1), tvec.reshape(3, 1),
         useExtrinsicGuess=True, flags=cv2.SOLVEPNP_ITERATIVE,
     )  # fmt: skip
+    if not ok:
+        return np.full(6, np.nan), float("inf")
     projected, _ = cv2.projectPoints(template, rvec, tvec, camera, None)
     scale = np.linalg.norm(image_points[3] - image_points[0])  # outer eye corners
     error = float(np.sqrt(((projected[:, 0] - image_points) ** 2).sum(1).mean()) / max(scale, 1e-6))

@@ -89,7 +89,7 @@ class Track:
                 valid=data["valid"],
                 fps=float(data["fps"]),
                 image_size=tuple(int(v) for v in data["image_size"]),
-                audio=data["audio"] if "audio" in data else None,
+                audio=data.get("audio"),
                 sample_rate=int(data["sample_rate"]) if "sample_rate" in data else None,
             )
 
@@ -151,7 +151,7 @@ class FaceTracker:
         cx, cy = (box.left + box.right) / 2, (box.top + box.bottom) / 2
         return min(found, key=lambda b: abs((b.left + b.right) / 2 - cx) + abs((b.top + b.bottom) / 2 - cy))
 
-    def track(self, frames: Iterable[np.ndarray], fps: float, progress=None) -> Track:
+    def track(self, frames: Iterable[np.ndarray], fps: float, progress=None, name: str = "the video") -> Track:
         """Track every frame and return the (optionally smoothed) :class:`Track`."""
         landmarks, poses, valid = [], [], []
         image_size = None
@@ -164,7 +164,7 @@ class FaceTracker:
             if progress is not None:
                 progress(1)
         if not any(valid):
-            raise NoFaceError("No face was found in any frame of the video; use a video where a face is clearly visible.")
+            raise NoFaceError(f"No face was found in any frame of {name}; use a video where a face is clearly visible.")
         return finish_track(np.stack(landmarks), np.stack(poses), np.array(valid), fps, image_size, self.config)
 
 
@@ -190,4 +190,4 @@ def track_video(path: str | Path, config: TrackerConfig | None = None, progress=
     from stylehead.media import VideoReader
 
     reader = VideoReader(path)
-    return FaceTracker(config).track(reader, reader.fps, progress)
+    return FaceTracker(config).track(reader, reader.fps, progress, name=reader.path.name)

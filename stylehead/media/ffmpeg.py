@@ -32,6 +32,7 @@ class MediaInfo:
     size: tuple[int, int] | None  # (width, height) of the video stream
 
 
+_NOT_MEDIA = {"tty"}  # ffmpeg "plays" any text file as ANSI art: that is not a video
 _DURATION = re.compile(r"Duration:\s*(\d+):(\d+):(\d+(?:\.\d+)?)")
 _VIDEO = re.compile(r"Stream #\S+.*?: Video: (.*)")
 _SIZE = re.compile(r"\b(\d{2,5})x(\d{2,5})\b")
@@ -49,7 +50,8 @@ def probe(path: str | Path) -> MediaInfo:
         timeout=60,
     )
     log = proc.stderr
-    if "Stream #" not in log:
+    container = re.search(r"Input #0, ([\w,]+),", log)
+    if "Stream #" not in log or (container and container[1] in _NOT_MEDIA):
         raise MediaError(
             f"{path.name} could not be opened as audio or video: it is corrupt or not a media file "
             "(export it as mp4 for video or wav for audio)."

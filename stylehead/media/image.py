@@ -41,7 +41,7 @@ def read_image(path: str | Path, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarr
             image = ImageOps.exif_transpose(image)
             rgb = to_rgb(image)
         except (OSError, ValueError, SyntaxError) as err:
-            raise MediaError(f"{path.name} is damaged and could not be decoded ({err}); re-save it and retry.") from None
+            raise MediaError(f"{path.name} is damaged and could not be decoded ({err}); re-save it and retry.") from err
     return rgb
 
 

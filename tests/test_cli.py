@@ -1,0 +1,94 @@
+"""The command line: ``python -m stylehead track``, its outputs and its one-line errors."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from stylehead.cli import main
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    """Run ``python -m stylehead`` in a real subprocess, as a user would."""
+    return subprocess.run([sys.executable, "-m", "stylehead", *args], capture_output=True, text=True, timeout=300)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+def test_track_video_writes_the_documented_arrays(tmp_path, still_video):
+    output = tmp_path / "track.npz"
+    result = run_cli("track", str(still_video), "--output", str(output), "--with-audio")
+    assert result.returncode == 0, result.stderr
+    assert "100.0%" in result.stdout
+    with np.load(output) as data:
+        assert data["landmarks"].shape == (60, 68, 2) and data["landmarks"].dtype == np.float32
+        assert data["pose"].shape == (60, 6) and data["valid"].shape == (60,) and data["valid"].dtype == bool
+        assert float(data["fps"]) == 25.0
+        for key in ("mouth_opening", "eye_opening"):
+            assert data[key].shape == (60,) and np.all(data[key] >= 0)
+        assert 0.07 < data["eye_opening"].mean() < 0.3  # open eyes, interocular-normalised
+        assert abs(len(data["audio"]) / int(data["sample_rate"]) - 2.4) < 0.1
+
+
+def test_track_still_image(tmp_path, portrait_path):
+    output = tmp_path / "portrait.npz"
+    assert main(["track", str(portrait_path), "-o", str(output)]) == 0
+    with np.load(output) as data:
+        assert data["landmarks"].shape == (1, 68, 2) and data["valid"].all()
+
+
+def test_existing_output_is_not_overwritten(tmp_path, still_video, capsys):
+    output = tmp_path / "mine.npz"
+    output.write_bytes(b"precious")
+    assert main(["track", str(still_video), "-o", str(output)]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert output.read_bytes() == b"precious"
+
+
+def test_no_face(tmp_path, faceless_video):
+    result = run_cli("track", str(faceless_video), "-o", str(tmp_path / "t.npz"))
+    assert_one_line_error(result, "No face was found")
+    assert not (tmp_path / "t.npz").exists()
+
+
+def test_corrupt_video(tmp_path, still_video):
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(still_video.read_bytes()[:2000])  # a truncated download
+    result = run_cli("track", str(broken), "-o", str(tmp_path / "t.npz"))
+    assert_one_line_error(result, "broken.mp4")
+
+
+def test_unsupported_format(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a video at all\n" * 50)
+    result = run_cli("track", str(notes), "-o", str(tmp_path / "t.npz"))
+    assert_one_line_error(result, "notes.txt", "not a media file")
+
+
+def test_video_without_audio_where_audio_is_needed(tmp_path, silent_video):
+    result = run_cli("track", str(silent_video), "-o", str(tmp_path / "t.npz"), "--with-audio")
+    assert_one_line_error(result, "has no audio track")
+
+
+@pytest.mark.parametrize("name", ["empty.mp4", "empty.png"])
+def test_empty_file(tmp_path, name):
+    empty = tmp_path / name
+    empty.touch()
+    result = run_cli("track", str(empty), "-o", str(tmp_path / "t.npz"))
+    assert_one_line_error(result, "is empty")
+
+
+def test_image_without_a_face(tmp_path):
+    from PIL import Image
+
+    Image.new("RGB", (320, 240), (40, 120, 200)).save(tmp_path / "sky.jpg")
+    result = run_cli("track", str(tmp_path / "sky.jpg"), "-o", str(tmp_path / "t.npz"))
+    assert_one_line_error(result, "No face was found in sky.jpg")
