@@ -89,6 +89,12 @@ def _shape_predictor():
     return dlib.shape_predictor(str(model_path("shape_predictor_68_face_landmarks.dat")))
 
 
+def load_models() -> None:
+    """Load dlib's detector and 68-point predictor now (about a second) rather than on first use."""
+    _hog_detector()
+    _shape_predictor()
+
+
 def to_gray(image: np.ndarray) -> np.ndarray:
     """(H, W, 3) uint8 RGB → (H, W) uint8 luma; gray images pass through."""
     if image.ndim == 2:
