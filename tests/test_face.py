@@ -154,3 +154,19 @@ def test_mouth_opening_is_zero_for_closed_lips():
     assert mouth_opening(points) == 0
     points[[65, 66, 67], 1] = 5  # lower inner lip 5 px below the upper one, eyes 10 px apart
     assert mouth_opening(points) == pytest.approx(0.5)
+
+
+def test_euler_angle_signs_match_their_documentation():
+    from stylehead.face.pose import rotation_matrix
+
+    nose = np.array([0.0, 0.0, -1.0])  # in front of the head, towards the camera
+    for axis, (dx, dy) in {0: (0, 1), 1: (-1, 0)}.items():  # pitch: nose moves down; yaw: nose moves left
+        vector = np.zeros(3)
+        vector[axis] = np.radians(10)
+        moved = rotation_matrix(vector) @ nose
+        assert np.sign(moved[0]) == dx and np.sign(moved[1]) == dy
+        assert euler_angles(vector)[axis] == pytest.approx(10.0)
+    roll = np.array([0.0, 0.0, np.radians(10)])
+    right = rotation_matrix(roll) @ np.array([1.0, 0.0, 0.0])
+    assert right[1] > 0  # a point on the right goes down: clockwise on screen (y points down)
+    assert euler_angles(roll)[2] == pytest.approx(10.0)

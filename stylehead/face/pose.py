@@ -95,8 +95,8 @@ def rotation_matrix(rotation_vector: np.ndarray) -> np.ndarray:
 def euler_angles(rotation_vector: np.ndarray) -> np.ndarray:
     """(..., 3) rotation vectors → (..., 3) [pitch, yaw, roll] in degrees, with R = Rz·Ry·Rx.
 
-    Pitch is positive when the face tilts down, yaw when it turns to the image's right, roll when
-    it turns clockwise on screen.
+    Pitch is positive when the face tilts down, yaw when the nose turns towards the image's left,
+    roll when the face turns clockwise on screen.
     """
     r = rotation_matrix(rotation_vector)
     pitch = np.arctan2(r[..., 2, 1], r[..., 2, 2])
