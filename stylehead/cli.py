@@ -59,6 +59,9 @@ def cmd_track(args: argparse.Namespace) -> None:
     if audio is not None:
         track.audio, track.sample_rate = audio, SAMPLE_RATE
     track.save(output)
+    if len(track) == 1:
+        print(f"{source.name}: face found, 68 landmarks and head pose -> {output}")
+        return
     share = 100.0 * track.valid.mean()
     print(f"{source.name}: {len(track)} frames at {track.fps:g} fps, face found in {share:.1f}% -> {output}")
 
