@@ -30,9 +30,7 @@ class APCEncoder(nn.Module, PyTorchModelHubMixin, library_name="stylehead", tags
         super().__init__()
         self.config = config
         sizes = [config.mel_dim] + [config.hidden_size] * config.num_layers
-        self.grus = nn.ModuleList(
-            nn.GRU(sizes[i], sizes[i + 1], batch_first=True) for i in range(config.num_layers)
-        )
+        self.grus = nn.ModuleList(nn.GRU(sizes[i], sizes[i + 1], batch_first=True) for i in range(config.num_layers))
         self.postnet = nn.Linear(config.hidden_size, config.mel_dim)
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:

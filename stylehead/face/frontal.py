@@ -19,7 +19,7 @@ def to_face_frame(landmarks: np.ndarray, pose: np.ndarray, image_size: tuple[int
     translation = pose[:, None, 3:].astype(np.float64)  # (T, 1, 3)
     template = load_template().points
     depth = (template @ rotation.transpose(0, 2, 1) + translation)[..., 2]  # (T, 68) camera z of each point
-    rays = np.concatenate([landmarks[..., :2], np.ones(landmarks.shape[:-1] + (1,))], axis=-1)
+    rays = np.concatenate([landmarks[..., :2], np.ones((*landmarks.shape[:-1], 1))], axis=-1)
     rays = rays @ np.linalg.inv(camera).T  # (T, 68, 3), z = 1
     in_camera = rays * depth[..., None]
     return ((in_camera - translation) @ rotation).astype(np.float32)  # Rᵀ(Y − t), row-vector form

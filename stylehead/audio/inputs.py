@@ -1,0 +1,38 @@
+"""Assembling the per-frame audio input of the motion models from the available features.
+
+Every feature is aligned to stylehead's 60-fps frames. 120 Hz features (log-mel, APC) put their two
+frames for each video frame side by side, as LSP does (2 × 512 = 1024 for APC).
+"""
+
+import numpy as np
+import torch
+
+from stylehead.audio.features import MEL_PER_FRAME, N_MELS
+from stylehead.audio.phones import PHONES
+
+FEATURE_DIMS = {"phones": len(PHONES), "mel": MEL_PER_FRAME * N_MELS, "apc": MEL_PER_FRAME * 512}
+
+
+def input_dim(features: tuple[str, ...], apc_size: int = 512) -> int:
+    """Width of the stacked input for these feature names."""
+    dims = dict(FEATURE_DIMS, apc=MEL_PER_FRAME * apc_size)
+    unknown = set(features) - set(dims)
+    if unknown:
+        raise ValueError(f"unknown audio features {sorted(unknown)}; choose from {sorted(dims)}")
+    return sum(dims[name] for name in features)
+
+
+def stack_inputs(features: tuple[str, ...], available: dict[str, np.ndarray | torch.Tensor]) -> torch.Tensor:
+    """(T, D) float32 input: the named features, 120 Hz ones folded two frames per row.
+
+    ``available`` maps names to arrays: ``phones`` (T, 40), ``mel`` (2T, 80), ``apc`` (2T, H).
+    """
+    parts = []
+    for name in features:
+        value = torch.as_tensor(np.asarray(available[name]) if not torch.is_tensor(available[name])
+                                else available[name]).float()  # fmt: skip
+        if name in ("mel", "apc"):
+            value = value[: len(value) // MEL_PER_FRAME * MEL_PER_FRAME].reshape(-1, MEL_PER_FRAME * value.shape[-1])
+        parts.append(value)
+    count = min(len(p) for p in parts)
+    return torch.cat([p[:count] for p in parts], dim=1)

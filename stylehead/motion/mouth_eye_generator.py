@@ -1,0 +1,92 @@
+"""The mouth and eye generator (paper §3.2, LSP's Audio2Feature): audio features → landmark motion.
+
+Per 60-fps frame: an MLP (D → 512 → 512) over the frame's audio features (LSP stacks two 120 Hz
+APC frames, 1024-d), a 3-layer LSTM with 256 units, and an MLP 256 → 512 → 512 → 3·P giving the
+3D displacement of P landmarks (mouth, lower jaw, eyes) from the speaker's rest shape, in the face
+frame (mm / ``target_scale``). The LSTM is causal, so the target is delayed by ``delay`` frames
+(18 = 300 ms of look-ahead) in training, and inference pads the end and drops the first ``delay``
+outputs (LSP, ``frame_future``).
+"""
+
+from dataclasses import dataclass, field
+
+import torch
+from huggingface_hub import PyTorchModelHubMixin
+from torch import nn
+
+from stylehead.face.landmarks import EYES, MOUTH
+
+LOWER_JAW = tuple(range(5, 12))  # the jaw line that moves with the mouth (LSP predicts 7 jaw points too)
+MOTION_POINTS = MOUTH + LOWER_JAW + EYES  # 39 landmarks
+
+
+@dataclass
+class MouthEyeGeneratorConfig:
+    """Sizes and inputs of the mouth and eye generator."""
+
+    input_dim: int = 40  # audio features per 60-fps frame (see stylehead.motion.audio_inputs)
+    features: tuple[str, ...] = ("phones",)  # which audio inputs, in order: "phones", "mel", "apc"
+    hidden_size: int = 512  # width of both MLPs
+    lstm_size: int = 256  # units of each LSTM layer
+    lstm_layers: int = 3
+    dropout: float = 0.2  # between LSTM layers and in the MLPs (LSP uses 0; our data is ~100× smaller)
+    points: tuple[int, ...] = field(default_factory=lambda: MOTION_POINTS)  # predicted landmark indices
+    delay: int = 18  # frames of look-ahead: the output at t is the motion of frame t − delay
+    target_scale: float = 10.0  # mm per output unit
+
+
+class _BatchNormTime(nn.BatchNorm1d):
+    """BatchNorm1d over the channels of (B, T, C) sequences."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x.transpose(1, 2)).transpose(1, 2)
+
+
+class MouthEyeGenerator(nn.Module, PyTorchModelHubMixin, library_name="stylehead", tags=["stylehead", "lip-sync"]):
+    """Audio features (B, T, D) → landmark displacements (B, T, P, 3) in mm."""
+
+    def __init__(self, config: MouthEyeGeneratorConfig):
+        super().__init__()
+        self.config = config
+        hidden, size = config.hidden_size, config.lstm_size
+        self.encoder = nn.Sequential(
+            nn.Linear(config.input_dim, hidden), _BatchNormTime(hidden), nn.LeakyReLU(0.2), nn.Dropout(config.dropout),
+            nn.Linear(hidden, hidden),
+        )  # fmt: skip
+        self.lstm = nn.LSTM(hidden, size, config.lstm_layers, batch_first=True, dropout=config.dropout)
+        self.decoder = nn.Sequential(
+            nn.Linear(size, hidden), _BatchNormTime(hidden), nn.LeakyReLU(0.2), nn.Dropout(config.dropout),
+            nn.Linear(hidden, hidden), _BatchNormTime(hidden), nn.LeakyReLU(0.2),
+            nn.Linear(hidden, 3 * len(config.points)),
+        )  # fmt: skip
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """(B, T, D) → (B, T, P, 3) displacements in mm (no delay compensation: see :meth:`generate`)."""
+        hidden, _ = self.lstm(self.encoder(features))
+        out = self.decoder(hidden) * self.config.target_scale
+        return out.view(*out.shape[:2], len(self.config.points), 3)
+
+    def loss(self, features: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The paper's L_me for a batch: features (B, T, D), target (B, T, P, 3) mm, mask (B, T) bool."""
+        return motion_loss(self.forward(features), target, mask, self.config.delay, self.config.target_scale)
+
+    @torch.inference_mode()
+    def generate(self, features: torch.Tensor) -> torch.Tensor:
+        """(T, D) features of one clip → (T, P, 3) displacements, aligned with the audio."""
+        delay = self.config.delay
+        padded = torch.cat([features, features[-1:].expand(delay, -1)]) if delay else features
+        return self.forward(padded[None].float())[0, delay:]
+
+
+def motion_loss(
+    predicted: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, delay: int, scale: float
+) -> torch.Tensor:
+    """Squared error between the delayed prediction and the target, in output units, over valid frames.
+
+    The output at frame t is compared with the target at t − ``delay``. A training loop holding a
+    wrapped model (DDP) calls this on ``model(features)`` so that the wrapper sees the forward pass.
+    """
+    predicted = predicted[:, delay:]
+    target, mask = target[:, : target.shape[1] - delay], mask[:, : mask.shape[1] - delay].float()
+    error = ((predicted - target) / scale).pow(2).sum((-1, -2))
+    return (error * mask).sum() / mask.sum().clamp(min=1.0)

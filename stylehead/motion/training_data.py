@@ -1,0 +1,98 @@
+"""Preprocessed clips (``train/preprocess.py``) for training and fine-tuning the motion models."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+
+from stylehead.audio.inputs import stack_inputs
+from stylehead.motion.rest_shape import displacements, rest_shape
+
+
+@dataclass
+class Clip:
+    """One preprocessed clip at 60 fps."""
+
+    name: str
+    face_points: np.ndarray  # (T, 68, 3) face-frame mm
+    pose: np.ndarray  # (T, 6)
+    valid: np.ndarray  # (T,) bool
+    mel: np.ndarray  # (2T, 80)
+    phones: np.ndarray  # (T, 40)
+    loudness: np.ndarray  # (T,)
+    rest: np.ndarray  # (68, 3) the speaker's mouth-at-rest shape
+    apc: np.ndarray | None = None  # (2T, H) when an APC encoder has been run
+
+    def __len__(self) -> int:
+        return len(self.valid)
+
+    def inputs(self, features: tuple[str, ...]) -> torch.Tensor:
+        """(T, D) stacked audio inputs, cut to the clip's length."""
+        available = {"mel": self.mel, "phones": self.phones, "apc": self.apc}
+        return stack_inputs(features, available)[: len(self)]
+
+
+def load_clips(folder: Path) -> list[Clip]:
+    clips = []
+    for path in sorted(Path(folder).glob("*.npz")):
+        with np.load(path) as data:
+            valid = data["valid"]
+            if valid.sum() < 30:
+                continue
+            clips.append(
+                Clip(
+                    name=path.stem,
+                    face_points=data["face_points"],
+                    pose=data["pose"],
+                    valid=valid,
+                    mel=data["mel"],
+                    phones=data["phones"],
+                    loudness=data["loudness"],
+                    rest=rest_shape(data["face_points"], valid),
+                )
+            )
+    if not clips:
+        raise SystemExit(f"no preprocessed clips in {folder}: run train/preprocess.py first")
+    return clips
+
+
+def split_clips(clips: list[Clip], split_file: Path) -> tuple[list[Clip], list[Clip]]:
+    """(training, validation) by the ``validation`` list of clip names in a YAML split file."""
+    validation = set(yaml.safe_load(Path(split_file).read_text())["validation"])
+    return [c for c in clips if c.name not in validation], [c for c in clips if c.name in validation]
+
+
+class MotionWindows(torch.utils.data.Dataset):
+    """Windows of ``length`` frames (stride ``stride``) over clips: inputs, motion targets and masks."""
+
+    def __init__(self, clips: list[Clip], features: tuple[str, ...], points: tuple[int, ...], length: int,
+                 stride: int):  # fmt: skip
+        self.items = []
+        for clip in clips:
+            inputs = clip.inputs(features)
+            count = min(len(inputs), len(clip))
+            target = torch.from_numpy(displacements(clip.face_points[:count], clip.rest, points))
+            mask = torch.from_numpy(clip.valid[:count].copy())
+            starts = range(0, max(1, count - length + 1), stride)
+            for start in starts:
+                self.items.append(_pad(inputs[start : start + length], target[start : start + length],
+                                       mask[start : start + length], length))  # fmt: skip
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        return self.items[index]
+
+
+def _pad(inputs, target, mask, length):
+    missing = length - len(inputs)
+    if missing <= 0:
+        return inputs, target, mask
+    return (
+        torch.cat([inputs, inputs[-1:].expand(missing, -1)]),
+        torch.cat([target, target[-1:].expand(missing, -1, -1)]),
+        torch.cat([mask, torch.zeros(missing, dtype=torch.bool)]),
+    )

@@ -1,0 +1,95 @@
+"""Turn a folder of talking-face videos into per-clip training files at 60 fps.
+
+For every video with sound: track the face (68 landmarks + head pose, smoothed), resample the track
+to stylehead's 60 fps, lift the landmarks into the face frame (millimetres, pose removed), and
+compute the audio inputs (LSP log-mel at 120 Hz, pocketsphinx phone one-hots and RMS loudness at
+60 fps). Each clip becomes ``<output>/<clip>.npz``:
+
+    face_points (T, 68, 3) float32 face-frame mm    pose (T, 6) float32 (rotation vector, mm)
+    valid (T,) bool                                  mel (2T, 80) float32
+    phones (T, 40) float32                           loudness (T,) float32 RMS
+    source_fps () float32
+
+Usage:
+    python train/preprocess.py --clips ../shared/data/train --output runs/data
+"""
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from stylehead.audio.features import FPS, SAMPLE_RATE, log_mel, num_video_frames
+from stylehead.audio.phones import phone_features
+from stylehead.errors import StyleheadError
+from stylehead.face.frontal import to_face_frame
+from stylehead.face.tracking import Track, track_video
+from stylehead.media import read_audio
+
+VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg"}
+
+
+def resample_track(track: Track, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Landmarks (count, 68, 2), pose (count, 6) and validity (count,) at 60 fps."""
+    source_times = np.arange(len(track)) / track.fps
+    times = np.arange(count) / FPS
+    flat = track.landmarks.reshape(len(track), -1)
+    landmarks = np.stack([np.interp(times, source_times, c) for c in flat.T], 1).reshape(count, 68, 2)
+    pose = np.stack([np.interp(times, source_times, c) for c in track.pose.T], 1)
+    nearest = np.clip(np.round(times * track.fps).astype(int), 0, len(track) - 1)
+    valid = track.valid[nearest] & (times <= source_times[-1] + 1.0 / track.fps)
+    return landmarks.astype(np.float32), pose.astype(np.float32), valid
+
+
+def loudness(audio: np.ndarray, count: int) -> np.ndarray:
+    """RMS of the audio in each 60-fps frame's 1/60 s: (count,) float32."""
+    hop = SAMPLE_RATE // FPS
+    padded = np.pad(audio, (0, max(0, count * hop - len(audio))))[: count * hop]
+    return np.sqrt((padded.reshape(count, hop) ** 2).mean(1)).astype(np.float32)
+
+
+def preprocess_clip(path: Path) -> dict[str, np.ndarray]:
+    audio = read_audio(path)
+    track = track_video(path)
+    count = num_video_frames(len(audio))
+    landmarks, pose, valid = resample_track(track, count)
+    return {
+        "face_points": to_face_frame(landmarks, pose, track.image_size),
+        "pose": pose,
+        "valid": valid,
+        "mel": log_mel(audio).numpy(),
+        "phones": phone_features(audio),
+        "loudness": loudness(audio, count),
+        "source_fps": np.float32(track.fps),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clips", type=Path, required=True, help="folder of talking-face videos with sound")
+    parser.add_argument("--output", type=Path, required=True, help="folder for the per-clip .npz files")
+    parser.add_argument("--overwrite", action="store_true", help="redo clips that already have a file")
+    args = parser.parse_args()
+    args.output.mkdir(parents=True, exist_ok=True)
+    clips = sorted(p for p in args.clips.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
+    for index, clip in enumerate(clips, 1):
+        target = args.output / f"{clip.stem}.npz"
+        if target.exists() and not args.overwrite:
+            continue
+        start = time.perf_counter()
+        try:
+            arrays = preprocess_clip(clip)
+        except StyleheadError as err:
+            print(f"[{index}/{len(clips)}] {clip.name}: skipped ({err})")
+            continue
+        np.savez_compressed(target, **arrays)
+        share = 100 * arrays["valid"].mean()
+        print(
+            f"[{index}/{len(clips)}] {clip.name}: {len(arrays['valid'])} frames, {share:.0f}% valid, "
+            f"{time.perf_counter() - start:.1f} s"
+        )
+
+
+if __name__ == "__main__":
+    main()
