@@ -58,6 +58,20 @@ def load_clips(folder: Path) -> list[Clip]:
     return clips
 
 
+def attach_apc(clips: list[Clip], weights: str | Path, projection: float = 0.0) -> None:
+    """Compute each clip's APC features with the encoder in ``weights`` (optionally projected)."""
+    from stylehead.audio.apc import APCEncoder
+    from stylehead.audio.projection import project
+
+    encoder = APCEncoder.from_pretrained(weights, strict=True).eval()
+    for clip in clips:
+        clip.apc = encoder.encode(torch.from_numpy(clip.mel)).numpy()
+    if projection > 0:
+        database = torch.from_numpy(np.concatenate([c.apc[::4] for c in clips]))
+        for clip in clips:
+            clip.apc = project(torch.from_numpy(clip.apc), database, blend=projection).numpy()
+
+
 def split_clips(clips: list[Clip], split_file: Path) -> tuple[list[Clip], list[Clip]]:
     """(training, validation) by the ``validation`` list of clip names in a YAML split file."""
     validation = set(yaml.safe_load(Path(split_file).read_text())["validation"])

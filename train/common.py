@@ -1,0 +1,116 @@
+"""The training loop every stylehead training script shares (imported as a sibling module).
+
+accelerate's pattern: ``prepare`` → ``accumulate`` → ``backward`` → ``step``; checkpoints with
+``save_state`` every ``eval_every`` steps (``--resume`` continues from them); validation and saving
+on the main process only; the best validation score decides which weights are kept.
+"""
+
+import dataclasses
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+from accelerate import Accelerator
+from tqdm.auto import tqdm
+
+
+def load_config(config_type: type, path: str | None, overrides: list[str]):
+    """A dataclass of ``config_type`` from a YAML file plus ``key=value`` overrides (values parsed as YAML)."""
+    values = yaml.safe_load(Path(path).read_text()) if path else {}
+    for item in overrides:
+        key, _, raw = item.partition("=")
+        values[key] = yaml.safe_load(raw)
+    known = {f.name: f for f in dataclasses.fields(config_type)}
+    unknown = set(values) - set(known)
+    if unknown:
+        raise SystemExit(f"unknown config keys {sorted(unknown)}; known: {sorted(known)}")
+    for key, value in values.items():
+        if isinstance(value, list) and "tuple" in str(known[key].type):
+            values[key] = tuple(value)
+    return config_type(**values)
+
+
+def cosine_schedule(optimizer: torch.optim.Optimizer, steps: int) -> torch.optim.lr_scheduler.LambdaLR:
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * min(step, steps) / max(steps, 1)))
+    )
+
+
+def train_loop(
+    accelerator: Accelerator,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    loader: torch.utils.data.DataLoader,
+    loss_fn: Callable[[torch.nn.Module, Any], torch.Tensor],
+    validate: Callable[[torch.nn.Module], dict[str, float]],
+    save: Callable[[torch.nn.Module], None],
+    *,
+    steps: int,
+    eval_every: int,
+    output: Path,
+    resume: bool,
+    score_key: str,
+    higher_is_better: bool,
+    name: str,
+) -> dict:
+    """Run ``steps`` optimiser steps; returns the trainer state (step, best score, history).
+
+    ``loss_fn(model, batch)`` must call the prepared model (so that DDP sees the forward pass);
+    ``validate(unwrapped_model)`` returns scores; ``save(unwrapped_model)`` writes the weights and is
+    called whenever ``scores[score_key]`` improves.
+    """
+    scheduler = cosine_schedule(optimizer, steps)
+    model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
+    checkpoints = output / "checkpoints"
+    state = {"step": 0, "best": None, "history": []}
+    if resume and (checkpoints / "trainer.json").exists():
+        accelerator.load_state(str(checkpoints))
+        state = json.loads((checkpoints / "trainer.json").read_text())
+        accelerator.print(f"resumed at step {state['step']}")
+    bar = tqdm(total=steps, initial=state["step"], disable=not accelerator.is_main_process, desc=name)
+    while state["step"] < steps:
+        for batch in loader:
+            with accelerator.accumulate(model):
+                loss = loss_fn(model, batch)
+                accelerator.backward(loss)
+                accelerator.clip_grad_norm_(model.parameters(), 1.0)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad()
+            state["step"] += 1
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss.item():.4f}")
+            done = state["step"] >= steps
+            if state["step"] % eval_every == 0 or done:
+                _checkpoint(accelerator, model, loss.item(), validate, save, state, checkpoints, score_key,
+                            higher_is_better)  # fmt: skip
+            if done:
+                break
+    bar.close()
+    accelerator.wait_for_everyone()
+    return state
+
+
+def _checkpoint(accelerator, model, loss, validate, save, state, checkpoints, score_key, higher_is_better):
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        unwrapped = accelerator.unwrap_model(model)
+        unwrapped.eval()
+        with torch.no_grad():
+            scores = validate(unwrapped)
+        unwrapped.train()
+        state["history"].append({"step": state["step"], "loss": loss, **scores})
+        summary = " ".join(f"{k} {v:.4f}" for k, v in scores.items())
+        accelerator.print(f"step {state['step']}: loss {loss:.4f} {summary}", flush=True)
+        score = scores.get(score_key, -loss if higher_is_better else loss)
+        better = state["best"] is None or (score > state["best"] if higher_is_better else score < state["best"])
+        if better:
+            state["best"] = score
+            save(unwrapped)
+    accelerator.save_state(str(checkpoints))
+    if accelerator.is_main_process:
+        (checkpoints / "trainer.json").write_text(json.dumps(state))
