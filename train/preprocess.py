@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from stylehead.audio.features import FPS, SAMPLE_RATE, log_mel, num_video_frames
-from stylehead.audio.phones import phone_features
+from stylehead.audio.features import FPS, log_mel, num_video_frames
+from stylehead.audio.phones import frame_rms, phone_features
 from stylehead.errors import StyleheadError
 from stylehead.face.frontal import to_face_frame
 from stylehead.face.tracking import Track, track_video
@@ -42,13 +42,6 @@ def resample_track(track: Track, count: int) -> tuple[np.ndarray, np.ndarray, np
     return landmarks.astype(np.float32), pose.astype(np.float32), valid
 
 
-def loudness(audio: np.ndarray, count: int) -> np.ndarray:
-    """RMS of the audio in each 60-fps frame's 1/60 s: (count,) float32."""
-    hop = SAMPLE_RATE // FPS
-    padded = np.pad(audio, (0, max(0, count * hop - len(audio))))[: count * hop]
-    return np.sqrt((padded.reshape(count, hop) ** 2).mean(1)).astype(np.float32)
-
-
 def preprocess_clip(path: Path) -> dict[str, np.ndarray]:
     audio = read_audio(path)
     track = track_video(path)
@@ -60,7 +53,7 @@ def preprocess_clip(path: Path) -> dict[str, np.ndarray]:
         "valid": valid,
         "mel": log_mel(audio).numpy(),
         "phones": phone_features(audio),
-        "loudness": loudness(audio, count),
+        "loudness": frame_rms(audio, count),
         "source_fps": np.float32(track.fps),
     }
 

@@ -58,6 +58,7 @@ PHONES = [
 ]
 PHONE_INDEX = {phone: i for i, phone in enumerate(PHONES)}
 DECODER_FPS = 100  # pocketsphinx labels 10 ms frames
+SILENCE_RMS = 10 ** (-55 / 20)  # frames quieter than -55 dBFS are silence whatever the decoder says
 CHUNK_SECONDS = 30.0  # long audio is decoded in chunks to bound the decoder's memory
 
 
@@ -104,4 +105,16 @@ def phone_features(audio: np.ndarray) -> np.ndarray:
     positions = np.arange(len(cumulative), dtype=np.float64)
     starts = np.stack([np.interp(edges[:-1], positions, column) for column in cumulative.T], axis=1)
     stops = np.stack([np.interp(edges[1:], positions, column) for column in cumulative.T], axis=1)
-    return ((stops - starts) * FPS / DECODER_FPS).astype(np.float32)
+    features = ((stops - starts) * FPS / DECODER_FPS).astype(np.float32)
+    # The decoder labels digital silence and faint noise as fricatives: below the floor it is silence.
+    quiet = frame_rms(audio, count) < SILENCE_RMS
+    features[quiet] = 0.0
+    features[quiet, PHONE_INDEX["SIL"]] = 1.0
+    return features
+
+
+def frame_rms(audio: np.ndarray, count: int) -> np.ndarray:
+    """RMS of the audio in each 60-fps frame's 1/60 s: (count,) float32."""
+    hop = SAMPLE_RATE // FPS
+    padded = np.pad(audio, (0, max(0, count * hop - len(audio))))[: count * hop]
+    return np.sqrt((padded.reshape(count, hop).astype(np.float64) ** 2).mean(1)).astype(np.float32)

@@ -56,7 +56,7 @@ class HeadPoseModel(nn.Module, PyTorchModelHubMixin, library_name="stylehead", t
         self.past = nn.ModuleList(nn.Linear(res, 2 * res, bias=False) for _ in range(count))  # tap at t − d
         self.now = nn.ModuleList(nn.Linear(res, 2 * res) for _ in range(count))  # tap at t
         self.condition = nn.ModuleList(nn.Linear(cond, 2 * res, bias=False) for _ in range(count))
-        self.residual = nn.ModuleList(nn.Linear(res, res) for _ in range(count))
+        self.residual = nn.ModuleList(nn.Linear(res, res) for _ in range(count - 1))  # the last feeds only skips
         self.skip = nn.ModuleList(nn.Linear(res, skip) for _ in range(count))
         self.head = nn.Sequential(nn.LeakyReLU(0.2), nn.Linear(skip, skip), nn.LeakyReLU(0.2),
                                   nn.Linear(skip, 2 * config.pose_dim))  # fmt: skip
@@ -82,7 +82,8 @@ class HeadPoseModel(nn.Module, PyTorchModelHubMixin, library_name="stylehead", t
             filt, gate = gates.chunk(2, dim=-1)
             h = torch.tanh(filt) * torch.sigmoid(gate)
             skips = skips + self.skip[i](h)
-            x = x + self.residual[i](h)
+            if i < len(self.residual):
+                x = x + self.residual[i](h)
         out = self.head(skips)
         mean, log_sigma = out.chunk(2, dim=-1)
         sigma = torch.exp(log_sigma).clamp(min=self.config.min_sigma)
@@ -128,7 +129,8 @@ class HeadPoseModel(nn.Module, PyTorchModelHubMixin, library_name="stylehead", t
                 filt, gate = gates.chunk(2)
                 h = torch.tanh(filt) * torch.sigmoid(gate)
                 skips = skips + self.skip[i](h)
-                x = x + self.residual[i](h)
+                if i < len(self.residual):
+                    x = x + self.residual[i](h)
             mean, log_sigma = self.head(skips).chunk(2)
             sigma = torch.exp(log_sigma).clamp(min=self.config.min_sigma)
             noise = torch.randn(self.config.pose_dim, generator=generator)

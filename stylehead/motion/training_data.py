@@ -110,3 +110,44 @@ def _pad(inputs, target, mask, length):
         torch.cat([target, target[-1:].expand(missing, -1, -1)]),
         torch.cat([mask, torch.zeros(missing, dtype=torch.bool)]),
     )
+
+
+def relative_pose(pose: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """(T, 6) rotation vector (rad) + translation (mm) → (T, 6) [degrees, mm] about the clip's median pose.
+
+    Head rotations while talking are small, so differences of rotation vectors are rotations to
+    first order.
+    """
+    relative = pose.astype(np.float64) * np.array([180.0 / np.pi] * 3 + [1.0] * 3)
+    reference = np.median(relative[valid] if valid.any() else relative, axis=0)
+    return (relative - reference).astype(np.float32)
+
+
+class PoseWindows(torch.utils.data.Dataset):
+    """Windows for the head pose model: poses (L+1, 6), audio (L, D) for frames 1..L, mask (L,)."""
+
+    def __init__(self, clips: list[Clip], features: tuple[str, ...], length: int, stride: int, lookahead: int):
+        self.items = []
+        for clip in clips:
+            inputs = clip.inputs(features)
+            count = min(len(inputs), len(clip))
+            poses = torch.from_numpy(relative_pose(clip.pose[:count], clip.valid[:count]))
+            audio = torch.cat([inputs[:count], inputs[count - 1 : count].expand(lookahead + 1, -1)])
+            valid = torch.from_numpy(clip.valid[:count].copy())
+            for start in range(0, max(1, count - length), stride):
+                stop = min(start + length + 1, count)
+                window_poses = poses[start:stop]
+                window_audio = audio[start + 1 + lookahead : stop + lookahead]
+                mask = valid[start + 1 : stop] & valid[start : stop - 1]
+                missing = length - len(mask)
+                if missing > 0:
+                    window_poses = torch.cat([window_poses, window_poses[-1:].expand(missing, -1)])
+                    window_audio = torch.cat([window_audio, window_audio[-1:].expand(missing, -1)])
+                    mask = torch.cat([mask, torch.zeros(missing, dtype=torch.bool)])
+                self.items.append((window_poses, window_audio, mask))
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        return self.items[index]

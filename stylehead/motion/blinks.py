@@ -1,0 +1,83 @@
+"""Eye blinks: closing events with a rate and a duration that a style can set, and their measurement.
+
+Blinks carry no information about the audio, so they are drawn, not predicted: intervals between
+blinks follow a gamma distribution (shape 3: more regular than a Poisson process, as real blinking
+is) whose mean is 60 / rate seconds, with a refractory minimum. Each blink closes the lids quickly
+(the first third of its duration) and opens them more slowly, as real lids do.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from stylehead.face.landmarks import LEFT_EYELIDS, RIGHT_EYELIDS
+
+INTERVAL_SHAPE = 3.0  # gamma shape of the intervals between blinks
+CLOSING_SHARE = 0.35  # part of a blink spent closing
+LOWER_LID_SHARE = 0.2  # the lower lid rises this share of the way; the upper lid does the rest
+
+
+@dataclass
+class BlinkConfig:
+    """When and how the eyes blink."""
+
+    rate_per_minute: float = 17.0  # blinks per minute (adults talking: about 15-25)
+    duration: float = 0.25  # seconds from open to closed to open
+    min_interval: float = 0.8  # seconds: no blink follows another sooner than this
+    depth: float = 1.0  # 1 closes the lids fully; lower values make half blinks
+
+
+def blink_curve(num_frames: int, fps: float, config: BlinkConfig, rng: np.random.Generator) -> np.ndarray:
+    """(T,) float32 lid closure in [0, 1] (0 open, 1 closed) for ``num_frames`` frames."""
+    closure = np.zeros(num_frames, dtype=np.float32)
+    if config.rate_per_minute <= 0 or num_frames == 0:
+        return closure
+    mean_interval = 60.0 / config.rate_per_minute
+    scale = max(mean_interval - config.min_interval, 1e-3) / INTERVAL_SHAPE
+    time = rng.uniform(0.3, 1.0) * mean_interval  # the first blink comes a little earlier
+    total = num_frames / fps
+    frame_times = np.arange(num_frames) / fps
+    while time < total:
+        phase = (frame_times - time) / config.duration
+        inside = (phase >= 0) & (phase < 1)
+        closing = np.clip(phase / CLOSING_SHARE, 0, 1)
+        opening = np.clip((1 - phase) / (1 - CLOSING_SHARE), 0, 1)
+        shape = np.sin(0.5 * np.pi * np.minimum(closing, opening)) ** 2
+        closure = np.maximum(closure, np.where(inside, config.depth * shape, 0.0).astype(np.float32))
+        time += config.min_interval + rng.gamma(INTERVAL_SHAPE, scale)
+    return closure
+
+
+def close_eyes(points: np.ndarray, closure: np.ndarray) -> np.ndarray:
+    """Move the eyelids of (T, 68, D) points together by (T,) closure; returns a new array."""
+    out = points.copy()
+    for upper, lower in RIGHT_EYELIDS + LEFT_EYELIDS:
+        gap = points[:, lower] - points[:, upper]  # (T, D)
+        amount = closure[:, None]
+        out[:, upper] += gap * amount * (1 - LOWER_LID_SHARE)
+        out[:, lower] -= gap * amount * LOWER_LID_SHARE
+    return out
+
+
+def measure_blinks(opening: np.ndarray, fps: float, threshold: float = 0.6) -> BlinkConfig:
+    """Blink rate and duration of a real (T,) eye-opening track (e.g. :attr:`Track.eye_opening`).
+
+    A blink is a run of frames whose opening falls below ``threshold`` × the track's median
+    opening; its duration is taken as twice the run's length (the run is its closed half).
+    """
+    opening = np.asarray(opening, dtype=np.float64)
+    if len(opening) < 2 or fps <= 0:
+        return BlinkConfig(rate_per_minute=0.0)
+    closed = opening < threshold * np.median(opening)
+    starts = np.flatnonzero(np.diff(closed.astype(np.int8)) == 1) + 1
+    if closed[0]:
+        starts = np.concatenate([[0], starts])
+    stops = np.flatnonzero(np.diff(closed.astype(np.int8)) == -1) + 1
+    if closed[-1]:
+        stops = np.concatenate([stops, [len(closed)]])
+    lengths = (stops - starts) / fps
+    keep = lengths < 1.0  # longer closures are not blinks (eyes shut on purpose, tracking loss)
+    minutes = len(opening) / fps / 60.0
+    rate = float(keep.sum() / minutes)
+    duration = float(np.clip(2 * np.median(lengths[keep]), 0.1, 0.6)) if keep.any() else BlinkConfig.duration
+    return BlinkConfig(rate_per_minute=rate, duration=duration)

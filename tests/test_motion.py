@@ -1,0 +1,133 @@
+"""Motion models: tiny configs, shapes, backward passes, strict save/load, delay and sampling behaviour."""
+
+import numpy as np
+import pytest
+import torch
+
+from stylehead.motion.blinks import BlinkConfig, blink_curve, close_eyes, measure_blinks
+from stylehead.motion.head_pose_model import HeadPoseModel, HeadPoseModelConfig
+from stylehead.motion.lipsync_eval import LoudnessBaseline, score_clip
+from stylehead.motion.mouth_eye_generator import MOTION_POINTS, MouthEyeGenerator, MouthEyeGeneratorConfig
+from stylehead.motion.rest_shape import apply_displacements, displacements, rest_shape
+
+
+def tiny_generator(delay: int = 3) -> MouthEyeGenerator:
+    torch.manual_seed(0)
+    config = MouthEyeGeneratorConfig(input_dim=6, hidden_size=16, lstm_size=8, lstm_layers=2, delay=delay)
+    return MouthEyeGenerator(config)
+
+
+def tiny_pose_model() -> HeadPoseModel:
+    torch.manual_seed(0)
+    config = HeadPoseModelConfig(input_dim=5, condition_size=8, residual_size=8, skip_size=8, layers_per_block=3,
+                                 blocks=2, audio_lookahead=2)  # fmt: skip
+    return HeadPoseModel(config)
+
+
+def test_generator_shapes_backward_and_round_trip(tmp_path):
+    model = tiny_generator()
+    features = torch.rand(2, 12, 6)
+    out = model(features)
+    assert out.shape == (2, 12, len(MOTION_POINTS), 3)
+    loss = model.loss(features, torch.rand(2, 12, len(MOTION_POINTS), 3), torch.ones(2, 12, dtype=torch.bool))
+    loss.backward()
+    assert all(p.grad is not None for p in model.parameters())
+    model.save_pretrained(tmp_path / "gen")
+    loaded = MouthEyeGenerator.from_pretrained(tmp_path / "gen", strict=True)
+    assert not loaded.training
+    assert torch.allclose(loaded.generate(features[0]), model.eval().generate(features[0]))
+
+
+def test_generator_output_is_aligned_with_its_input():
+    """generate() compensates the training delay: output t may depend on input up to t + delay only."""
+    model = tiny_generator(delay=3).eval()
+    features = torch.rand(20, 6)
+    changed = features.clone()
+    changed[12:] += 5.0
+    a, b = model.generate(features), model.generate(changed)
+    assert a.shape == (20, len(MOTION_POINTS), 3)
+    assert torch.allclose(a[:9], b[:9]) and not torch.allclose(a[9:12], b[9:12])
+
+
+def test_pose_model_shapes_backward_and_round_trip(tmp_path):
+    model = tiny_pose_model()
+    assert model.config.receptive_field == 15
+    poses, audio = torch.randn(2, 11, 6), torch.rand(2, 10, 5)
+    mean, sigma = model(poses[:, :-1], audio)
+    assert mean.shape == sigma.shape == (2, 10, 6) and (sigma > 0).all()
+    model.nll(poses, audio).backward()
+    assert all(p.grad is not None for p in model.parameters())
+    model.save_pretrained(tmp_path / "pose")
+    loaded = HeadPoseModel.from_pretrained(tmp_path / "pose", strict=True)
+    assert list(loaded.config.pose_scale) == list(model.config.pose_scale)
+    audio_one = torch.rand(8, 5)
+    assert torch.allclose(loaded.generate(audio_one, 0.0), model.eval().generate(audio_one, 0.0))
+
+
+def test_cached_generation_matches_the_teacher_forced_network():
+    """At temperature 0 the fast per-step sampler must reproduce the full convolutional pass."""
+    model = tiny_pose_model().eval()
+    audio = torch.rand(30, 5)
+    poses = model.generate(audio, temperature=0.0)
+    lookahead = model.config.audio_lookahead
+    padded = torch.cat([audio, audio[-1:].expand(lookahead, -1)])[lookahead:]
+    history = torch.cat([torch.zeros(1, 6), poses[:-1]])[None]
+    mean, _ = model(history, padded[None])
+    assert torch.allclose(mean[0], poses, atol=1e-4)
+
+
+def test_same_seed_same_poses_and_temperature_scales_variation():
+    model = tiny_pose_model().eval()
+    audio = torch.rand(40, 5)
+    first = model.generate(audio, 0.5, torch.Generator().manual_seed(3))
+    again = model.generate(audio, 0.5, torch.Generator().manual_seed(3))
+    other = model.generate(audio, 0.5, torch.Generator().manual_seed(4))
+    assert torch.equal(first, again) and not torch.equal(first, other)
+
+
+def test_rest_shape_and_displacements_round_trip():
+    rng = np.random.default_rng(0)
+    face = rng.normal(size=(50, 68, 3)).astype(np.float32)
+    rest = rest_shape(face)
+    motion = displacements(face, rest, MOTION_POINTS)
+    rebuilt = apply_displacements(rest, motion, MOTION_POINTS)
+    assert np.allclose(rebuilt[:, list(MOTION_POINTS)], face[:, list(MOTION_POINTS)], atol=1e-5)
+
+
+def test_static_prediction_scores_zero_correlation_and_perfect_prediction_scores_one():
+    rng = np.random.default_rng(1)
+    rest = rng.normal(scale=30, size=(68, 3)).astype(np.float32)
+    rest[36:42, :2] = [[-40, 0]] * 6
+    rest[42:48, :2] = [[40, 0]] * 6
+    opening = np.abs(np.sin(np.linspace(0, 12, 80)))[:, None] * 8
+    motion = np.zeros((80, len(MOTION_POINTS), 3), np.float32)
+    lower = [MOTION_POINTS.index(i) for i in (65, 66, 67, 55, 56, 57, 58, 59)]
+    motion[:, lower, 1] = opening
+    real = apply_displacements(rest, motion, MOTION_POINTS)
+    valid = np.ones(80, bool)
+    perfect = score_clip(motion, rest, MOTION_POINTS, real, valid)
+    static = score_clip(np.zeros_like(motion), rest, MOTION_POINTS, real, valid)
+    assert perfect["mouth_corr"] == pytest.approx(1.0) and perfect["lmd"] == pytest.approx(0.0, abs=1e-4)
+    assert static["mouth_corr"] == 0.0 and static["lmd"] > 0 and static["dv"] > 0
+
+
+def test_loudness_baseline_fits_a_linear_map():
+    loudness = np.linspace(0.01, 0.3, 100).astype(np.float32)
+    motion = (2.0 * np.log(loudness))[:, None, None] * np.ones((1, 3, 3), np.float32)
+    baseline = LoudnessBaseline.fit([loudness], [motion])
+    assert np.allclose(baseline.predict(loudness), motion, atol=1e-3)
+
+
+def test_blinks_follow_the_rate_and_close_the_eyes():
+    config = BlinkConfig(rate_per_minute=20, duration=0.3)
+    curve = blink_curve(60 * 60 * 3, 60.0, config, np.random.default_rng(0))
+    assert curve.min() == 0.0 and curve.max() == pytest.approx(1.0, abs=0.02)
+    measured = measure_blinks(1.0 - curve, 60.0)
+    assert 17 < measured.rate_per_minute < 23
+    assert 0.15 < measured.duration < 0.45
+    assert blink_curve(600, 60.0, BlinkConfig(rate_per_minute=0), np.random.default_rng(0)).max() == 0.0
+    points = np.zeros((2, 68, 3), np.float32)
+    points[:, [41, 40, 47, 46], 1] = 10.0  # lower lids 10 below the upper lids
+    closed = close_eyes(points, np.array([0.0, 1.0], np.float32))
+    assert np.allclose(closed[0], points[0])
+    assert np.allclose(closed[1, 37, 1], closed[1, 41, 1]) and closed[1, 37, 1] == pytest.approx(8.0)
