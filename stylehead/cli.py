@@ -66,6 +66,36 @@ def cmd_track(args: argparse.Namespace) -> None:
     print(f"{source.name}: {len(track)} frames at {track.fps:g} fps, face found in {share:.1f}% -> {output}")
 
 
+def cmd_evaluate_lipsync(args: argparse.Namespace) -> None:
+    """Score lip sync on real clips: the model against the loudness and static baselines."""
+    import json
+
+    from stylehead.errors import StyleheadError
+    from stylehead.media import check_writable
+    from stylehead.motion.audio_to_motion import AudioToMotion
+    from stylehead.motion.lipsync_eval import METHODS, VIDEO_SUFFIXES, evaluate_lipsync
+
+    folder = Path(args.clips)
+    if not folder.is_dir():
+        raise StyleheadError(f"{folder} is not a folder; give a folder of videos with sound.")
+    clips = sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
+    if not clips:
+        raise StyleheadError(f"{folder} holds no videos ({', '.join(VIDEO_SUFFIXES)}).")
+    output = check_writable(args.output, overwrite=args.overwrite)
+    model = AudioToMotion.from_pretrained(args.weights)
+    report = evaluate_lipsync(clips, model, progress=lambda row: print(
+        f"  {row['clip']}: mouth_corr model {row['model']['mouth_corr']:.3f}, "
+        f"loudness {row['loudness']['mouth_corr']:.3f}", file=sys.stderr))  # fmt: skip
+    if not report["clips"]:
+        raise StyleheadError(f"None of the {len(clips)} videos in {folder} could be scored (no sound or no face).")
+    print(f"{'method':<10}{'mouth_corr':>12}{'lmd':>10}{'dv':>10}{'da %':>10}")
+    for method in METHODS:
+        m = report["summary"][method]
+        print(f"{method:<10}{m['mouth_corr']:>12.3f}{m['lmd']:>10.3f}{m['dv']:>10.3f}{m['da']:>10.1f}")
+    print(f"{len(report['clips'])} clips scored, {len(report['skipped'])} skipped -> {output}")
+    output.write_text(json.dumps(report, indent=1))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stylehead",
@@ -84,6 +114,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     track.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
     track.set_defaults(run=cmd_track)
+
+    evaluate = commands.add_parser("evaluate", help="measure quality against real clips")
+    benches = evaluate.add_subparsers(dest="benchmark", required=True, metavar="WHAT")
+    lipsync = benches.add_parser("lipsync", help="mouth motion from audio vs the real face",
+                                 description=cmd_evaluate_lipsync.__doc__)  # fmt: skip
+    lipsync.add_argument("--clips", required=True, help="a folder of talking-face videos with sound")
+    lipsync.add_argument("-o", "--output", required=True, help="the JSON report to write")
+    lipsync.add_argument("--weights", help="weights folder or Hub repo id (default: the bundled weights)")
+    lipsync.add_argument("--overwrite", action="store_true", help="replace the report if it exists")
+    lipsync.set_defaults(run=cmd_evaluate_lipsync)
     return parser
 
 

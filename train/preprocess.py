@@ -24,29 +24,17 @@ from stylehead.audio.features import FPS, log_mel, num_video_frames
 from stylehead.audio.phones import frame_rms, phone_features
 from stylehead.errors import StyleheadError
 from stylehead.face.frontal import to_face_frame
-from stylehead.face.tracking import Track, track_video
+from stylehead.face.tracking import track_video
 from stylehead.media import read_audio
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg"}
-
-
-def resample_track(track: Track, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Landmarks (count, 68, 2), pose (count, 6) and validity (count,) at 60 fps."""
-    source_times = np.arange(len(track)) / track.fps
-    times = np.arange(count) / FPS
-    flat = track.landmarks.reshape(len(track), -1)
-    landmarks = np.stack([np.interp(times, source_times, c) for c in flat.T], 1).reshape(count, 68, 2)
-    pose = np.stack([np.interp(times, source_times, c) for c in track.pose.T], 1)
-    nearest = np.clip(np.round(times * track.fps).astype(int), 0, len(track) - 1)
-    valid = track.valid[nearest] & (times <= source_times[-1] + 1.0 / track.fps)
-    return landmarks.astype(np.float32), pose.astype(np.float32), valid
 
 
 def preprocess_clip(path: Path) -> dict[str, np.ndarray]:
     audio = read_audio(path)
     track = track_video(path)
     count = num_video_frames(len(audio))
-    landmarks, pose, valid = resample_track(track, count)
+    landmarks, pose, valid = track.resampled(count, FPS)
     return {
         "face_points": to_face_frame(landmarks, pose, track.image_size),
         "pose": pose,

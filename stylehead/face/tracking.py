@@ -60,6 +60,21 @@ class Track:
         """(T,) float32 eyelid gap over interocular distance."""
         return eye_opening(self.landmarks).astype(np.float32)
 
+    def resampled(self, count: int, fps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The track at another frame rate: landmarks (count, 68, 2), pose (count, 6), valid (count,).
+
+        Landmarks and pose are interpolated linearly; a frame is valid when the nearest source
+        frame is. Frames past the end of the video are invalid.
+        """
+        source_times = np.arange(len(self)) / self.fps
+        times = np.arange(count) / fps
+        flat = self.landmarks.reshape(len(self), -1)
+        landmarks = np.stack([np.interp(times, source_times, c) for c in flat.T], 1).reshape(count, 68, 2)
+        pose = np.stack([np.interp(times, source_times, c) for c in self.pose.T], 1)
+        nearest = np.clip(np.round(times * self.fps).astype(int), 0, len(self) - 1)
+        valid = self.valid[nearest] & (times <= source_times[-1] + 1.0 / self.fps)
+        return landmarks.astype(np.float32), pose.astype(np.float32), valid
+
     def save(self, path: str | Path) -> Path:
         """Write the track as ``.npz`` (landmarks, pose, valid, fps, image_size and the openings)."""
         from stylehead.media.files import atomic_output

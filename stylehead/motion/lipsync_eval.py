@@ -50,3 +50,52 @@ def score_clip(
 def summarise(rows: list[dict[str, float]]) -> dict[str, float]:
     """Mean of each metric over clips."""
     return {key: float(np.mean([row[key] for row in rows])) for key in rows[0]} if rows else {}
+
+
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg")
+METHODS = ("model", "loudness", "static")
+
+
+def evaluate_lipsync(clips: list, motion_model, progress=None) -> dict:
+    """Track each real clip, predict its mouth from its audio alone, and score model and baselines.
+
+    Returns ``{"summary": {method: metrics}, "clips": [{"clip", "frames", method: metrics}]}``;
+    clips without sound or without a face are listed under ``"skipped"`` with the reason.
+    """
+    from stylehead.audio.features import FPS, num_video_frames
+    from stylehead.audio.phones import frame_rms
+    from stylehead.errors import StyleheadError
+    from stylehead.face.frontal import to_face_frame
+    from stylehead.face.tracking import track_video
+    from stylehead.media import read_audio
+    from stylehead.motion.rest_shape import rest_shape
+
+    if motion_model.loudness_baseline is None:
+        raise ValueError("the weights have no loudness_baseline.safetensors to compare with")
+    points = tuple(motion_model.generator.config.points)
+    rows, skipped = [], []
+    for path in clips:
+        try:
+            audio = read_audio(path)
+            track = track_video(path)
+        except StyleheadError as err:
+            skipped.append({"clip": path.name, "reason": str(err)})
+            continue
+        count = num_video_frames(len(audio))
+        landmarks, pose, valid = track.resampled(count, FPS)
+        real = to_face_frame(landmarks, pose, track.image_size)
+        rest = rest_shape(real, valid)
+        features = motion_model.audio_features(audio)
+        predictions = {
+            "model": motion_model.mouth_and_eyes(features),
+            "loudness": motion_model.loudness_baseline.predict(frame_rms(audio, count)),
+            "static": np.zeros((count, len(points), 3), np.float32),
+        }
+        row = {"clip": path.name, "frames": int(valid.sum())}
+        for method, motion in predictions.items():
+            row[method] = score_clip(motion, rest, points, real, valid)
+        rows.append(row)
+        if progress is not None:
+            progress(row)
+    summary = {method: summarise([row[method] for row in rows]) for method in METHODS} if rows else {}
+    return {"summary": summary, "clips": rows, "skipped": skipped}

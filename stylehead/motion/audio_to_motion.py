@@ -1,0 +1,130 @@
+"""From audio to per-frame motion with the trained components: the motion stage of the pipeline.
+
+``AudioToMotion.from_pretrained(weights)`` loads the mouth and eye generator, the head pose model
+and (when a generator reads APC features) the APC encoder from a weights bundle (see
+:mod:`stylehead.hub`). Calling it on 16 kHz audio returns :class:`Motion` at 60 fps.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.numpy import load_file
+
+from stylehead.audio.features import FPS, log_mel
+from stylehead.audio.inputs import stack_inputs
+from stylehead.audio.phones import phone_features
+from stylehead.hub import component_folder, resolve_weights
+from stylehead.motion.blinks import BlinkConfig, blink_curve
+from stylehead.motion.head_pose_model import HeadPoseModel
+from stylehead.motion.lipsync_eval import LoudnessBaseline
+from stylehead.motion.mouth_eye_generator import MouthEyeGenerator
+
+
+@dataclass
+class Motion:
+    """Motion for T frames at :attr:`fps`, all relative to the subject's own rest shape and pose."""
+
+    points: tuple[int, ...]  # landmark indices that ``displacement`` moves
+    displacement: np.ndarray  # (T, P, 3) float32 face-frame mm, from the rest shape
+    pose: np.ndarray  # (T, 6) float32: rotation vector (degrees) + translation (mm), about the rest pose
+    blink: np.ndarray  # (T,) float32 eyelid closure in [0, 1]
+    fps: float = FPS
+
+    def __len__(self) -> int:
+        return len(self.displacement)
+
+
+@dataclass
+class MotionControls:
+    """How the generated motion is shaped (the pipeline's user controls)."""
+
+    mouth_scale: float = 1.0  # multiplies mouth and jaw displacements
+    head_motion_scale: float = 1.0  # multiplies head rotation and translation
+    temperature: float = 0.3  # head pose sampling temperature (LSP: 0.3)
+    still: bool = False  # no head motion at all
+    blinks: BlinkConfig | None = None  # None: the default blink rate and duration
+    seed: int = 0  # same seed, same motion
+
+
+class AudioToMotion:
+    """The trained audio → motion components, loaded once and reused for every request."""
+
+    def __init__(self, generator: MouthEyeGenerator, head_pose: HeadPoseModel, apc=None,
+                 loudness_baseline: LoudnessBaseline | None = None):  # fmt: skip
+        self.generator = generator.eval()
+        self.head_pose = head_pose.eval()
+        self.apc = apc.eval() if apc is not None else None
+        self.loudness_baseline = loudness_baseline
+        needed = set(generator.config.features) | set(head_pose.config.features)
+        if "apc" in needed and apc is None:
+            raise ValueError("the motion models read APC features but the bundle has no apc_encoder")
+        self.features_needed = needed
+
+    @classmethod
+    def from_pretrained(cls, source: str | Path | None = None) -> "AudioToMotion":
+        weights = resolve_weights(source)
+        generator_dir = component_folder(weights, "mouth_eye_generator")
+        generator = MouthEyeGenerator.from_pretrained(generator_dir, strict=True)
+        head_pose = HeadPoseModel.from_pretrained(component_folder(weights, "head_pose_model"), strict=True)
+        apc = None
+        if (weights / "apc_encoder").exists():
+            from stylehead.audio.apc import APCEncoder
+
+            apc = APCEncoder.from_pretrained(component_folder(weights, "apc_encoder"), strict=True)
+        baseline = None
+        if (generator_dir / "loudness_baseline.safetensors").exists():
+            coefficients = load_file(str(generator_dir / "loudness_baseline.safetensors"))["coefficients"]
+            baseline = LoudnessBaseline(coefficients)
+        return cls(generator, head_pose, apc, baseline)
+
+    def audio_features(self, audio: np.ndarray) -> dict[str, np.ndarray]:
+        """The features the models read, computed once: mel (2T, 80), phones (T, 40), apc (2T, H)."""
+        features = {"mel": log_mel(torch.from_numpy(audio)).numpy()}
+        if "phones" in self.features_needed:
+            features["phones"] = phone_features(audio)
+        if "apc" in self.features_needed:
+            features["apc"] = self.apc.encode(torch.from_numpy(features["mel"])).numpy()
+        return features
+
+    @torch.inference_mode()
+    def mouth_and_eyes(self, features: dict[str, np.ndarray]) -> np.ndarray:
+        """(T, P, 3) mouth, jaw and eye displacements for precomputed features."""
+        inputs = stack_inputs(tuple(self.generator.config.features), features)
+        return self.generator.generate(inputs).numpy()
+
+    @torch.inference_mode()
+    def head_motion(self, features: dict[str, np.ndarray], temperature: float, seed: int) -> np.ndarray:
+        """(T, 6) sampled head pose (degrees, mm)."""
+        inputs = stack_inputs(tuple(self.head_pose.config.features), features)
+        generator = torch.Generator().manual_seed(seed)
+        return self.head_pose.generate(inputs, temperature, generator).numpy()
+
+    def __call__(self, audio: np.ndarray, controls: MotionControls | None = None) -> Motion:
+        """Motion for (N,) float32 16 kHz audio."""
+        controls = controls or MotionControls()
+        features = self.audio_features(audio)
+        displacement = self.mouth_and_eyes(features) * np.float32(controls.mouth_scale)
+        count = len(displacement)
+        if controls.still or controls.head_motion_scale == 0:
+            pose = np.zeros((count, 6), np.float32)
+        else:
+            pose = self.head_motion(features, controls.temperature, controls.seed)[:count]
+            pose = smooth_pose(pose) * np.float32(controls.head_motion_scale)
+        rng = np.random.default_rng(controls.seed)
+        blink = blink_curve(count, FPS, controls.blinks or BlinkConfig(), rng)
+        return Motion(tuple(self.generator.config.points), displacement, pose, blink)
+
+
+POSE_SMOOTHING_FRAMES = (3.0, 3.0, 3.0, 6.0, 6.0, 6.0)  # Gaussian σ per pose value (LSP smooths [3, 10])
+
+
+def smooth_pose(pose: np.ndarray) -> np.ndarray:
+    """Gaussian temporal smoothing of (T, 6) sampled poses, per value."""
+    from scipy.ndimage import gaussian_filter1d
+
+    out = np.empty_like(pose)
+    for column, sigma in enumerate(POSE_SMOOTHING_FRAMES):
+        out[:, column] = gaussian_filter1d(pose[:, column], sigma, mode="nearest")
+    return out
