@@ -41,8 +41,9 @@ class TrainMotionConfig:
     projection: float = 0.0  # manifold projection blend for APC features (0 = off)
     steps: int = 1500  # optimiser steps
     batch_size: int = 16
-    window: int = 120  # frames per training window
+    window: int = 240  # frames per training window (4 s, as LSP)
     stride: int = 30  # frames between window starts
+    stretch: float = 0.15  # speaking-rate augmentation: windows resampled by a factor in 1 ± stretch
     learning_rate: float = 1e-3
     weight_decay: float = 1e-4
     eval_every: int = 150  # steps between validations and checkpoints
@@ -71,7 +72,8 @@ def main() -> None:
         input_dim=input_dim(config.features), features=config.features, **config.model
     )
     model = MouthEyeGenerator(model_config)
-    windows = MotionWindows(train_clips, config.features, model_config.points, config.window, config.stride)
+    windows = MotionWindows(train_clips, config.features, model_config.points, config.window, config.stride,
+                            config.stretch, config.seed)  # fmt: skip
     loader = torch.utils.data.DataLoader(windows, batch_size=config.batch_size, shuffle=True, drop_last=True)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
 

@@ -79,26 +79,44 @@ def split_clips(clips: list[Clip], split_file: Path) -> tuple[list[Clip], list[C
 
 
 class MotionWindows(torch.utils.data.Dataset):
-    """Windows of ``length`` frames (stride ``stride``) over clips: inputs, motion targets and masks."""
+    """Windows of ``length`` frames over clips: (inputs (L, D), motion targets (L, P, 3), mask (L,)).
+
+    One window starts every ``stride`` frames. With ``stretch`` > 0 each draw also changes the
+    speaking rate: a stretch of s takes round(L·s) source frames and resamples inputs and targets
+    together to L frames, s drawn uniformly from [1 − stretch, 1 + stretch].
+    """
 
     def __init__(self, clips: list[Clip], features: tuple[str, ...], points: tuple[int, ...], length: int,
-                 stride: int):  # fmt: skip
-        self.items = []
+                 stride: int, stretch: float = 0.0, seed: int = 0):  # fmt: skip
+        self.length, self.stretch = length, stretch
+        self.rng = np.random.default_rng(seed)
+        self.clips, self.index = [], []
         for clip in clips:
             inputs = clip.inputs(features)
             count = min(len(inputs), len(clip))
             target = torch.from_numpy(displacements(clip.face_points[:count], clip.rest, points))
             mask = torch.from_numpy(clip.valid[:count].copy())
-            starts = range(0, max(1, count - length + 1), stride)
-            for start in starts:
-                self.items.append(_pad(inputs[start : start + length], target[start : start + length],
-                                       mask[start : start + length], length))  # fmt: skip
+            self.clips.append((inputs[:count], target, mask))
+            self.index += [(len(self.clips) - 1, start) for start in range(0, max(1, count - length + 1), stride)]
 
     def __len__(self) -> int:
-        return len(self.items)
+        return len(self.index)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        return self.items[index]
+        clip, start = self.index[index]
+        inputs, target, mask = self.clips[clip]
+        if self.stretch <= 0:
+            stop = start + self.length
+            return _pad(inputs[start:stop], target[start:stop], mask[start:stop], self.length)
+        factor = self.rng.uniform(1 - self.stretch, 1 + self.stretch)
+        span = min(len(inputs) - start, max(2, round(self.length * factor)))
+        times = torch.linspace(start, start + span - 1, round(span / factor))[: self.length]
+        low = times.floor().long().clamp(max=len(inputs) - 1)
+        high = (low + 1).clamp(max=len(inputs) - 1)
+        weight = (times - low.float())[:, None]
+        stretched_inputs = inputs[low] * (1 - weight) + inputs[high] * weight
+        stretched_target = target[low] * (1 - weight[..., None]) + target[high] * weight[..., None]
+        return _pad(stretched_inputs, stretched_target, mask[low] & mask[high], self.length)
 
 
 def _pad(inputs, target, mask, length):

@@ -1,0 +1,81 @@
+"""Training scripts: 2-step smoke runs on tiny synthetic clips, resuming, and a 2-process CPU run."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+TINY_MOTION = "model={hidden_size: 16, lstm_size: 8, lstm_layers: 2}"
+TINY_POSE = "model={condition_size: 8, residual_size: 8, skip_size: 8, layers_per_block: 3}"
+TINY_APC = "model={hidden_size: 16, num_layers: 2}"
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory) -> Path:
+    """Four synthetic preprocessed clips (200 frames at 60 fps) and a split holding one out."""
+    folder = tmp_path_factory.mktemp("clips")
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        t = 200
+        opening = np.abs(np.sin(np.linspace(0, 20, t)))
+        face = np.tile(rng.normal(scale=30, size=(1, 68, 3)), (t, 1, 1)).astype(np.float32)
+        face[:, 57:60, 1] += 6 * opening[:, None]
+        face[:, 65:68, 1] += 6 * opening[:, None]
+        phones = np.zeros((t, 40), np.float32)
+        phones[np.arange(t), (opening * 39).astype(int)] = 1
+        np.savez(folder / f"clip{i}.npz", face_points=face, pose=rng.normal(scale=0.05, size=(t, 6)).astype(np.float32),
+                 valid=np.ones(t, bool), mel=rng.random((2 * t, 80), dtype=np.float32), phones=phones,
+                 loudness=(0.1 * opening + 0.01).astype(np.float32), source_fps=np.float32(25))  # fmt: skip
+    (folder / "split.yaml").write_text("validation: [clip3]\n")
+    return folder
+
+
+def run(script: str, data: Path, output: Path, *overrides: str, launcher: tuple[str, ...] = ()) -> str:
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    command = [*launcher, str(REPO / "train" / script)] if launcher else [sys.executable, str(REPO / "train" / script)]
+    command += ["--set", f"data={data}", f"split={data / 'split.yaml'}", f"output={output}", "steps=2",
+                "eval_every=1", "batch_size=2", *overrides]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, cwd=REPO)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout + result.stderr
+
+
+def test_train_motion_two_steps_and_resume(tiny_data, tmp_path):
+    from stylehead.motion.mouth_eye_generator import MouthEyeGenerator
+
+    output = tmp_path / "motion"
+    run("train_motion.py", tiny_data, output, "window=60", "stride=20", TINY_MOTION)
+    model = MouthEyeGenerator.from_pretrained(output / "mouth_eye_generator", strict=True)
+    assert model.config.lstm_size == 8
+    assert (output / "mouth_eye_generator" / "loudness_baseline.safetensors").exists()
+    log = json.loads((output / "training_log.json").read_text())
+    assert log["validation_clips"] == ["clip3"] and "mouth_corr" in log["history"][-1]
+    text = run("train_motion.py", tiny_data, output, "window=60", "stride=20", TINY_MOTION, "steps=4", "--resume")
+    assert "resumed at step 2" in text
+    assert json.loads((output / "checkpoints" / "trainer.json").read_text())["step"] == 4
+
+
+def test_train_head_pose_two_steps(tiny_data, tmp_path):
+    from stylehead.motion.head_pose_model import HeadPoseModel
+
+    run("train_head_pose.py", tiny_data, tmp_path / "pose", "window=60", "stride=30", TINY_POSE)
+    model = HeadPoseModel.from_pretrained(tmp_path / "pose" / "head_pose_model", strict=True)
+    assert model.config.receptive_field == 15
+
+
+def test_train_apc_two_steps(tiny_data, tmp_path):
+    from stylehead.audio.apc import APCEncoder
+
+    run("train_apc.py", tiny_data, tmp_path / "apc", "window=64", TINY_APC)
+    assert APCEncoder.from_pretrained(tmp_path / "apc" / "apc_encoder", strict=True).config.hidden_size == 16
+
+
+def test_two_process_cpu_run(tiny_data, tmp_path):
+    launcher = (sys.executable, "-m", "accelerate.commands.launch", "--num_processes", "2", "--cpu")
+    run("train_motion.py", tiny_data, tmp_path / "ddp", "window=60", "stride=20", TINY_MOTION, launcher=launcher)
+    assert (tmp_path / "ddp" / "mouth_eye_generator" / "model.safetensors").exists()
