@@ -98,13 +98,17 @@ def main() -> None:
     print(f"speed run: {args.seconds:.0f} s of audio = {result['frames']} frames at 60 fps")
     for key in ("features_fps", "mouth_eye_generator_fps", "head_pose_fps", "blinks_fps", "motion_generation_fps"):
         print(f"  {key:<28}{result[key]:>12.0f} frames/s")
-    print(f"  sampled head rotation std (deg): {result['pose_std_deg']}; same seed, same motion: "
-          f"{result['same_seed_same_motion']}")
+    print(
+        f"  sampled head rotation std (deg): {result['pose_std_deg']}; same seed, same motion: "
+        f"{result['same_seed_same_motion']}"
+    )
     verdict = "met" if result["motion_generation_fps"] >= 1000 else "NOT met"
     print(f"  target motion generation >= 1000 frames/s: {verdict}")
     peak = memory(args.weights, args.memory_seconds)
-    print(f"memory run: {args.memory_seconds / 60:.0f} min of audio, {peak['frames']} frames, "
-          f"peak {peak['peak_mb']:.0f} MB, {peak['wall_seconds']:.0f} s wall")
+    print(
+        f"memory run: {args.memory_seconds / 60:.0f} min of audio, {peak['frames']} frames, "
+        f"peak {peak['peak_mb']:.0f} MB, {peak['wall_seconds']:.0f} s wall"
+    )
     print(f"  target peak < 1500 MB: {'met' if peak['peak_mb'] < 1500 else 'NOT met'}")
 
 

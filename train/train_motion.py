@@ -64,10 +64,9 @@ def main() -> None:
     output = Path(config.output)
     target = output / "mouth_eye_generator"
 
-    clips = load_clips(Path(config.data))
+    train_clips, val_clips = split_clips(load_clips(Path(config.data)), Path(config.split))
     if "apc" in config.features:
-        attach_apc(clips, config.apc_weights, config.projection)
-    train_clips, val_clips = split_clips(clips, Path(config.split))
+        attach_apc(train_clips + val_clips, config.apc_weights, config.projection, database_clips=train_clips)
     model_config = MouthEyeGeneratorConfig(
         input_dim=input_dim(config.features), features=config.features, **config.model
     )

@@ -58,8 +58,13 @@ def load_clips(folder: Path) -> list[Clip]:
     return clips
 
 
-def attach_apc(clips: list[Clip], weights: str | Path, projection: float = 0.0) -> None:
-    """Compute each clip's APC features with the encoder in ``weights`` (optionally projected)."""
+def attach_apc(clips: list[Clip], weights: str | Path, projection: float = 0.0,
+               database_clips: list[Clip] | None = None) -> None:  # fmt: skip
+    """Compute each clip's APC features with the encoder in ``weights``.
+
+    With ``projection`` > 0 the features are projected onto the manifold of the features of
+    ``database_clips`` (the training clips: held-out clips must never be in the database).
+    """
     from stylehead.audio.apc import APCEncoder
     from stylehead.audio.projection import project
 
@@ -67,7 +72,7 @@ def attach_apc(clips: list[Clip], weights: str | Path, projection: float = 0.0) 
     for clip in clips:
         clip.apc = encoder.encode(torch.from_numpy(clip.mel)).numpy()
     if projection > 0:
-        database = torch.from_numpy(np.concatenate([c.apc[::4] for c in clips]))
+        database = torch.from_numpy(np.concatenate([c.apc[::4] for c in database_clips or clips]))
         for clip in clips:
             clip.apc = project(torch.from_numpy(clip.apc), database, blend=projection).numpy()
 

@@ -1,0 +1,69 @@
+"""Generated head motion against real head motion on held-out speakers.
+
+For each validation clip (preprocessed by train/preprocess.py): sample head poses from the clip's
+audio and compare the standard deviation of each rotation angle with the real track's (target: the
+ratio within 0.5-2). Then drive 60 s of audio (the validation clips' audio, concatenated) and check
+for drift: the mean rotation of each 10 s window should stay near zero. Finally, the same seed must
+give the same motion.
+
+    python benchmarks/head_pose_quality.py --data runs/data --split train/configs/split.yaml
+"""
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from stylehead.audio.features import FPS
+from stylehead.motion.audio_to_motion import AudioToMotion
+from stylehead.motion.training_data import load_clips, relative_pose, split_clips
+
+AXES = ("pitch", "yaw", "roll")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=Path("runs/data"))
+    parser.add_argument("--split", type=Path, default=Path("train/configs/split.yaml"))
+    parser.add_argument("--weights", help="weights folder or Hub id (default: bundled)")
+    parser.add_argument("--temperature", type=float, default=0.3)
+    args = parser.parse_args()
+    model = AudioToMotion.from_pretrained(args.weights)
+    _, clips = split_clips(load_clips(args.data), args.split)
+    real_std, fake_std = [], []
+    print(f"{'clip':<34}" + "".join(f"{'real ' + a:>12}{'gen ' + a:>11}" for a in AXES))
+    for clip in clips:
+        features = {"mel": clip.mel, "phones": clip.phones}
+        generated = model.head_motion(features, args.temperature, seed=0)[:, :3]
+        real = relative_pose(clip.pose, clip.valid)[clip.valid][:, :3]
+        real_std.append(real.std(0))
+        fake_std.append(generated.std(0))
+        print(
+            f"{clip.name:<34}"
+            + "".join(f"{r:>12.2f}{g:>11.2f}" for r, g in zip(real_std[-1], fake_std[-1], strict=True))
+        )
+    ratio = np.median(np.array(fake_std) / np.maximum(np.array(real_std), 1e-3), axis=0)
+    print("median std ratio (generated / real): " + ", ".join(f"{a} {r:.2f}" for a, r in zip(AXES, ratio, strict=True)))
+    print(f"target 0.5-2 on every axis: {'met' if ((ratio >= 0.5) & (ratio <= 2)).all() else 'NOT met'}")
+
+    mel = np.concatenate([c.mel for c in clips])
+    phones = np.concatenate([c.phones for c in clips])
+    frames = 60 * FPS
+    long = {"mel": np.resize(mel, (2 * frames, mel.shape[1])), "phones": np.resize(phones, (frames, phones.shape[1]))}
+    poses = model.head_motion(long, args.temperature, seed=0)[:, :3]
+    windows = poses[: len(poses) // (10 * FPS) * 10 * FPS].reshape(-1, 10 * FPS, 3)
+    means = windows.mean(1)
+    spread = poses.std(0)
+    print("60 s drive, mean rotation per 10 s window (deg): " + "; ".join(
+        ", ".join(f"{v:+.2f}" for v in m) for m in means))  # fmt: skip
+    drift = np.abs(means[-1] - means[0]) / np.maximum(spread, 1e-3)
+    print(
+        f"drift (last window mean − first, in stds): {', '.join(f'{d:.2f}' for d in drift)}; "
+        f"{'no drift' if (drift < 1.0).all() else 'DRIFT'}"
+    )
+    again = model.head_motion(long, args.temperature, seed=0)[:, :3]
+    print(f"same seed, same motion: {np.array_equal(poses, again)}")
+
+
+if __name__ == "__main__":
+    main()

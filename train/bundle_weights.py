@@ -1,0 +1,52 @@
+"""Assemble trained components into a weights bundle (the package's default or one to publish).
+
+    python train/bundle_weights.py --motion runs/motion_phones --head-pose runs/head_pose \
+        --output stylehead/weights [--apc runs/apc] [--push-to-hub owner/stylehead]
+
+Copies each component's config.json and model.safetensors (and the loudness baseline) into
+``<output>/<component>/``, checks that every one loads strictly, and prints the total size. The
+model card (``<output>/README.md``) is written by hand from the evaluation reports.
+"""
+
+import argparse
+import shutil
+from pathlib import Path
+
+COMPONENT_FILES = ("config.json", "model.safetensors", "loudness_baseline.safetensors")
+
+
+def copy_component(source: Path, target: Path) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    for name in COMPONENT_FILES:
+        if (source / name).exists():
+            shutil.copy2(source / name, target / name)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--motion", type=Path, required=True, help="a train_motion.py output folder")
+    parser.add_argument("--head-pose", type=Path, required=True, help="a train_head_pose.py output folder")
+    parser.add_argument("--apc", type=Path, help="a train_apc.py output folder (when the generator reads APC)")
+    parser.add_argument("--output", type=Path, required=True)
+    parser.add_argument("--push-to-hub", metavar="REPO_ID")
+    args = parser.parse_args()
+    copy_component(args.motion / "mouth_eye_generator", args.output / "mouth_eye_generator")
+    copy_component(args.head_pose / "head_pose_model", args.output / "head_pose_model")
+    if args.apc:
+        copy_component(args.apc / "apc_encoder", args.output / "apc_encoder")
+    elif (args.output / "apc_encoder").exists():
+        shutil.rmtree(args.output / "apc_encoder")
+
+    from stylehead.motion.audio_to_motion import AudioToMotion
+
+    AudioToMotion.from_pretrained(args.output)  # strict loading of every component
+    size = sum(p.stat().st_size for p in args.output.rglob("*") if p.is_file())
+    print(f"bundle {args.output}: {size / 1e6:.1f} MB")
+    if args.push_to_hub:
+        from huggingface_hub import upload_folder
+
+        upload_folder(repo_id=args.push_to_hub, folder_path=str(args.output), repo_type="model")
+
+
+if __name__ == "__main__":
+    main()
