@@ -131,3 +131,23 @@ def test_blinks_follow_the_rate_and_close_the_eyes():
     closed = close_eyes(points, np.array([0.0, 1.0], np.float32))
     assert np.allclose(closed[0], points[0])
     assert np.allclose(closed[1, 37, 1], closed[1, 41, 1]) and closed[1, 37, 1] == pytest.approx(8.0)
+
+
+def test_training_windows_with_speaking_rate_augmentation():
+    from stylehead.motion.training_data import Clip, MotionWindows
+
+    t = 100
+    face = np.zeros((t, 68, 3), np.float32)
+    face[:, 66, 1] = np.arange(t)  # the lower lip moves steadily down, 1 mm a frame
+    clip = Clip("c", face, np.zeros((t, 6), np.float32), np.ones(t, bool), np.zeros((2 * t, 80), np.float32),
+                np.zeros((t, 40), np.float32), np.zeros(t, np.float32), rest=np.zeros((68, 3), np.float32))  # fmt: skip
+    plain = MotionWindows([clip], ("phones",), MOTION_POINTS, length=40, stride=20)
+    inputs, target, mask = plain[1]
+    assert inputs.shape == (40, 40) and target.shape == (40, len(MOTION_POINTS), 3) and mask.all()
+    lip = MOTION_POINTS.index(66)
+    assert torch.allclose(torch.diff(target[:, lip, 1]), torch.ones(39))
+    stretched = MotionWindows([clip], ("phones",), MOTION_POINTS, length=40, stride=20, stretch=0.3, seed=1)
+    speeds = {round(float(torch.diff(stretched[1][1][:, lip, 1]).mean()), 2) for _ in range(5)}
+    assert len(speeds) > 1 and all(0.65 < s < 1.35 for s in speeds)  # the lip speed changes with the rate
+    tail = plain[len(plain) - 1]
+    assert tail[0].shape == (40, 40)

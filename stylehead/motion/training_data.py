@@ -54,7 +54,7 @@ def load_clips(folder: Path) -> list[Clip]:
                 )
             )
     if not clips:
-        raise SystemExit(f"no preprocessed clips in {folder}: run train/preprocess.py first")
+        raise FileNotFoundError(f"no preprocessed clips in {folder}: run train/preprocess.py first")
     return clips
 
 
