@@ -13,7 +13,8 @@ from stylehead.motion.rest_shape import apply_displacements, displacements, rest
 
 def tiny_generator(delay: int = 3) -> MouthEyeGenerator:
     torch.manual_seed(0)
-    config = MouthEyeGeneratorConfig(input_dim=6, hidden_size=16, lstm_size=8, lstm_layers=2, delay=delay)
+    config = MouthEyeGeneratorConfig(input_dim=6, hidden_size=16, lstm_size=8, lstm_layers=2, delay=delay,
+                                     smoothing=0.0)  # fmt: skip
     return MouthEyeGenerator(config)
 
 
@@ -152,3 +153,16 @@ def test_training_windows_with_speaking_rate_augmentation():
     assert len(speeds) > 1 and all(0.65 < s < 1.35 for s in speeds)  # the lip speed changes with the rate
     tail = plain[len(plain) - 1]
     assert tail[0].shape == (40, 40)
+
+
+def test_smoothing_in_time_keeps_constants_and_softens_steps():
+    from stylehead.motion.mouth_eye_generator import smooth_in_time
+
+    flat = torch.full((30, 2, 3), 4.0)
+    assert torch.allclose(smooth_in_time(flat, 2.0), flat)
+    step = torch.zeros(30, 1)
+    step[15:] = 1.0
+    soft = smooth_in_time(step, 2.0)
+    assert 0.0 < soft[14, 0] < 0.5 < soft[15, 0] < 1.0
+    assert float(soft[0, 0]) == pytest.approx(0.0, abs=1e-6) and float(soft[-1, 0]) == pytest.approx(1.0)
+    assert torch.equal(smooth_in_time(step, 0.0), step)

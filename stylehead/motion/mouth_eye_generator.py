@@ -33,6 +33,7 @@ class MouthEyeGeneratorConfig:
     points: tuple[int, ...] = field(default_factory=lambda: MOTION_POINTS)  # predicted landmark indices
     delay: int = 18  # frames of look-ahead: the output at t is the motion of frame t − delay
     target_scale: float = 10.0  # mm per output unit
+    smoothing: float = 2.0  # Gaussian σ (frames) applied to generated motion (LSP smooths the mouth with σ = 2)
 
 
 class _BatchNormTime(nn.BatchNorm1d):
@@ -75,7 +76,8 @@ class MouthEyeGenerator(nn.Module, PyTorchModelHubMixin, library_name="stylehead
         """(T, D) features of one clip → (T, P, 3) displacements, aligned with the audio."""
         delay = self.config.delay
         padded = torch.cat([features, features[-1:].expand(delay, -1)]) if delay else features
-        return self.forward(padded[None].float())[0, delay:]
+        motion = self.forward(padded[None].float())[0, delay:]
+        return smooth_in_time(motion, self.config.smoothing)
 
 
 def motion_loss(
@@ -90,3 +92,15 @@ def motion_loss(
     target, mask = target[:, : target.shape[1] - delay], mask[:, : mask.shape[1] - delay].float()
     error = ((predicted - target) / scale).pow(2).sum((-1, -2))
     return (error * mask).sum() / mask.sum().clamp(min=1.0)
+
+
+def smooth_in_time(values: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Gaussian smoothing of (T, ...) values along time, with edges held (σ in frames; 0 = off)."""
+    if sigma <= 0 or len(values) < 2:
+        return values
+    radius = int(3 * sigma + 0.5)
+    taps = torch.exp(-0.5 * (torch.arange(-radius, radius + 1, dtype=values.dtype) / sigma) ** 2)
+    taps = taps / taps.sum()
+    flat = values.reshape(len(values), -1).T[:, None]  # (C, 1, T)
+    padded = torch.nn.functional.pad(flat, (radius, radius), mode="replicate")
+    return torch.nn.functional.conv1d(padded, taps[None, None]).reshape(flat.shape[0], -1).T.reshape(values.shape)
