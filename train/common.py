@@ -2,9 +2,12 @@
 
 accelerate's pattern: ``prepare`` → ``accumulate`` → ``backward`` → ``step``; checkpoints with
 ``save_state`` every ``eval_every`` steps (``--resume`` continues from them); validation and saving
-on the main process only; the best validation score decides which weights are kept.
+on the main process only; the best validation score decides which weights are kept. With
+``ema_decay`` > 0 an exponential moving average of the weights (Polyak averaging) is what gets
+validated and saved: on small data it is steadier and generalises better than the last step.
 """
 
+import copy
 import dataclasses
 import json
 import math
@@ -56,6 +59,7 @@ def train_loop(
     score_key: str,
     higher_is_better: bool,
     name: str,
+    ema_decay: float = 0.0,
 ) -> dict:
     """Run ``steps`` optimiser steps; returns the trainer state (step, best score, history).
 
@@ -65,11 +69,16 @@ def train_loop(
     """
     scheduler = cosine_schedule(optimizer, steps)
     model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
+    ema = copy.deepcopy(accelerator.unwrap_model(model)).eval().requires_grad_(False) if ema_decay > 0 else None
     checkpoints = output / "checkpoints"
     state = {"step": 0, "best": None, "history": []}
     if resume and (checkpoints / "trainer.json").exists():
         accelerator.load_state(str(checkpoints))
         state = json.loads((checkpoints / "trainer.json").read_text())
+        if ema is not None and (checkpoints / "ema.safetensors").exists():
+            from safetensors.torch import load_file
+
+            ema.load_state_dict(load_file(str(checkpoints / "ema.safetensors")))
         accelerator.print(f"resumed at step {state['step']}")
     bar = tqdm(total=steps, initial=state["step"], disable=not accelerator.is_main_process, desc=name)
     while state["step"] < steps:
@@ -81,12 +90,14 @@ def train_loop(
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad()
+            if ema is not None:
+                _update_ema(ema, accelerator.unwrap_model(model), ema_decay)
             state["step"] += 1
             bar.update(1)
             bar.set_postfix(loss=f"{loss.item():.4f}")
             done = state["step"] >= steps
             if state["step"] % eval_every == 0 or done:
-                _checkpoint(accelerator, model, loss.item(), validate, save, state, checkpoints, score_key,
+                _checkpoint(accelerator, model, ema, loss.item(), validate, save, state, checkpoints, score_key,
                             higher_is_better)  # fmt: skip
             if done:
                 break
@@ -95,14 +106,23 @@ def train_loop(
     return state
 
 
-def _checkpoint(accelerator, model, loss, validate, save, state, checkpoints, score_key, higher_is_better):
+@torch.no_grad()
+def _update_ema(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
+    for average, current in zip(ema.parameters(), model.parameters(), strict=True):
+        average.lerp_(current.detach(), 1.0 - decay)
+    for average, current in zip(ema.buffers(), model.buffers(), strict=True):
+        average.copy_(current)  # BatchNorm statistics follow the live model
+
+
+def _checkpoint(accelerator, model, ema, loss, validate, save, state, checkpoints, score_key, higher_is_better):
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
-        unwrapped = accelerator.unwrap_model(model)
+        unwrapped = ema if ema is not None else accelerator.unwrap_model(model)
+        was_training = unwrapped.training
         unwrapped.eval()
         with torch.no_grad():
             scores = validate(unwrapped)
-        unwrapped.train()
+        unwrapped.train(was_training)
         state["history"].append({"step": state["step"], "loss": loss, **scores})
         summary = " ".join(f"{k} {v:.4f}" for k, v in scores.items())
         accelerator.print(f"step {state['step']}: loss {loss:.4f} {summary}", flush=True)
@@ -113,4 +133,8 @@ def _checkpoint(accelerator, model, loss, validate, save, state, checkpoints, sc
             save(unwrapped)
     accelerator.save_state(str(checkpoints))
     if accelerator.is_main_process:
+        if ema is not None:
+            from safetensors.torch import save_file
+
+            save_file(ema.state_dict(), str(checkpoints / "ema.safetensors"))
         (checkpoints / "trainer.json").write_text(json.dumps(state))

@@ -42,6 +42,7 @@ class TrainAPCConfig:
     batch_size: int = 16
     window: int = 480  # mel frames per window (4 s at 120 Hz)
     learning_rate: float = 1e-3
+    ema_decay: float = 0.995  # weight averaging (0 = off): the average is validated and saved
     eval_every: int = 100
     seed: int = 0
     model: dict = field(default_factory=dict)  # overrides of APCConfig fields
@@ -104,7 +105,7 @@ def main() -> None:
     state = train_loop(
         accelerator, model, optimizer, loader, loss_fn, validate, lambda m: m.save_pretrained(target),
         steps=config.steps, eval_every=config.eval_every, output=output, resume=args.resume,
-        score_key="val_l1", higher_is_better=False, name="apc_encoder",
+        score_key="val_l1", higher_is_better=False, name="apc_encoder", ema_decay=config.ema_decay,
     )  # fmt: skip
     if accelerator.is_main_process:
         log = {"config": dataclasses.asdict(config), "audio_minutes": minutes, "best_val_l1": state["best"],

@@ -40,6 +40,7 @@ class TrainHeadPoseConfig:
     stride: int = 60
     learning_rate: float = 1e-3
     weight_decay: float = 1e-4
+    ema_decay: float = 0.995  # weight averaging (0 = off): the average is validated and saved
     eval_every: int = 150
     temperature: float = 0.3  # sampling temperature used in validation
     seed: int = 0
@@ -90,7 +91,7 @@ def main() -> None:
     state = train_loop(
         accelerator, model, optimizer, loader, loss_fn, validate, lambda m: m.save_pretrained(target),
         steps=config.steps, eval_every=config.eval_every, output=output, resume=args.resume,
-        score_key="val_nll", higher_is_better=False, name="head_pose_model",
+        score_key="val_nll", higher_is_better=False, name="head_pose_model", ema_decay=config.ema_decay,
     )  # fmt: skip
     if accelerator.is_main_process:
         log = {

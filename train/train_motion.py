@@ -46,6 +46,7 @@ class TrainMotionConfig:
     stretch: float = 0.15  # speaking-rate augmentation: windows resampled by a factor in 1 ± stretch
     learning_rate: float = 1e-3
     weight_decay: float = 1e-4
+    ema_decay: float = 0.995  # weight averaging (0 = off): the average is validated and saved
     eval_every: int = 150  # steps between validations and checkpoints
     seed: int = 0
     model: dict = field(default_factory=dict)  # overrides of MouthEyeGeneratorConfig fields
@@ -90,7 +91,7 @@ def main() -> None:
     state = train_loop(
         accelerator, model, optimizer, loader, loss_fn, validate, lambda m: m.save_pretrained(target),
         steps=config.steps, eval_every=config.eval_every, output=output, resume=args.resume,
-        score_key="mouth_corr", higher_is_better=True, name="mouth_eye_generator",
+        score_key="mouth_corr", higher_is_better=True, name="mouth_eye_generator", ema_decay=config.ema_decay,
     )  # fmt: skip
     if accelerator.is_main_process:
         baseline = LoudnessBaseline.fit(
