@@ -66,6 +66,38 @@ def cmd_track(args: argparse.Namespace) -> None:
     print(f"{source.name}: {len(track)} frames at {track.fps:g} fps, face found in {share:.1f}% -> {output}")
 
 
+def cmd_motion(args: argparse.Namespace) -> None:
+    """Generate motion from audio: an .npz of landmarks and pose, or an .mp4 of the facial map with sound."""
+    import numpy as np
+
+    from stylehead.errors import StyleheadError
+    from stylehead.media import check_writable, read_audio
+    from stylehead.motion.audio_to_motion import AudioToMotion, MotionControls
+    from stylehead.motion.blinks import BlinkConfig
+    from stylehead.motion.landmark_video import posed_landmarks, resample_motion, write_landmark_video
+
+    source = Path(args.audio)
+    output = check_writable(args.output, overwrite=args.overwrite, inputs=(source,))
+    if output.suffix.lower() not in (".npz", ".mp4"):
+        raise StyleheadError(f"{output.name} should end in .mp4 (a facial-map video) or .npz (the motion arrays).")
+    audio = read_audio(source, max_seconds=args.max_seconds)
+    if np.abs(audio).max() < 1e-4:
+        print(f"note: {source.name} is silent; the face will stay still.", file=sys.stderr)
+    controls = MotionControls(
+        mouth_scale=args.mouth_scale, head_motion_scale=args.head_motion_scale, still=args.still, seed=args.seed,
+        blinks=BlinkConfig(rate_per_minute=args.blink_rate),
+    )  # fmt: skip
+    motion = AudioToMotion.from_pretrained(args.weights)(audio, controls)
+    if output.suffix.lower() == ".mp4":
+        write_landmark_video(motion, source, output, fps=args.fps)
+    else:
+        moved = resample_motion(motion, args.fps)
+        np.savez_compressed(output, landmarks=posed_landmarks(moved, 512), displacement=moved.displacement,
+                            points=np.array(moved.points), pose=moved.pose, blink=moved.blink,
+                            fps=np.float32(args.fps))  # fmt: skip
+    print(f"{source.name}: {len(audio) / 16000:.1f} s of audio -> {output}")
+
+
 def cmd_evaluate_lipsync(args: argparse.Namespace) -> None:
     """Score lip sync on real clips: the model against the loudness and static baselines."""
     import json
@@ -114,6 +146,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     track.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
     track.set_defaults(run=cmd_track)
+
+    motion = commands.add_parser(
+        "motion", help="mouth, blink and head motion from audio", description=cmd_motion.__doc__
+    )
+    motion.add_argument("--audio", required=True, help="speech or singing (wav, mp3, flac, ogg, m4a or a video)")
+    motion.add_argument("-o", "--output", required=True, help="a .mp4 facial-map video or a .npz of arrays")
+    motion.add_argument("--fps", type=float, default=30.0, choices=(25.0, 30.0, 60.0), help="output frame rate")
+    motion.add_argument("--seed", type=int, default=0, help="same seed, same motion")
+    motion.add_argument("--still", action="store_true", help="no head motion")
+    motion.add_argument("--mouth-scale", type=float, default=1.0, help="mouth motion amplitude (1 = as trained)")
+    motion.add_argument("--head-motion-scale", type=float, default=1.0, help="head motion amplitude")
+    motion.add_argument("--blink-rate", type=float, default=17.0, help="blinks per minute (0 = none)")
+    motion.add_argument("--max-seconds", type=float, default=600.0, help="refuse longer audio")
+    motion.add_argument("--weights", help="weights folder or Hub repo id (default: the bundled weights)")
+    motion.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
+    motion.set_defaults(run=cmd_motion)
 
     evaluate = commands.add_parser("evaluate", help="measure quality against real clips")
     benches = evaluate.add_subparsers(dest="benchmark", required=True, metavar="WHAT")
