@@ -42,7 +42,7 @@ class MotionControls:
 
     mouth_scale: float = 1.0  # multiplies mouth and jaw displacements
     head_motion_scale: float = 1.0  # multiplies head rotation and translation
-    temperature: float = 0.3  # head pose sampling temperature (LSP: 0.3)
+    temperature: float | None = None  # head pose sampling temperature; None: the model's calibrated one
     still: bool = False  # no head motion at all
     blinks: BlinkConfig | None = None  # None: the default blink rate and duration
     seed: int = 0  # same seed, same motion
@@ -110,7 +110,8 @@ class AudioToMotion:
         if controls.still or controls.head_motion_scale == 0:
             pose = np.zeros((count, 6), np.float32)
         else:
-            pose = self.head_motion(features, controls.temperature, controls.seed)[:count]
+            temperature = self.head_pose.config.temperature if controls.temperature is None else controls.temperature
+            pose = self.head_motion(features, temperature, controls.seed)[:count]
             pose = smooth_pose(pose) * np.float32(controls.head_motion_scale)
         rng = np.random.default_rng(controls.seed)
         blink = blink_curve(count, FPS, controls.blinks or BlinkConfig(), rng)

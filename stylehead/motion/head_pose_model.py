@@ -35,6 +35,7 @@ class HeadPoseModelConfig:
     audio_lookahead: int = 15  # frames: the pose at t hears the audio up to t + 15 (250 ms, LSP)
     min_sigma: float = 0.03  # lower bound of the predicted standard deviation (LSP's sigma_min)
     dropout: float = 0.2  # on the pose history (LSP's Dropout2d(0.5) on the input)
+    temperature: float = 1.0  # default sampling temperature, calibrated after training (train/calibrate_head_pose.py)
 
     @property
     def receptive_field(self) -> int:
