@@ -90,8 +90,9 @@ def train_loop(
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad()
-            if ema is not None:
-                _update_ema(ema, accelerator.unwrap_model(model), ema_decay)
+            if ema is not None:  # warm-up: early on the average follows the model closely
+                warm = (1 + state["step"]) / (10 + state["step"])
+                _update_ema(ema, accelerator.unwrap_model(model), min(ema_decay, warm))
             state["step"] += 1
             bar.update(1)
             bar.set_postfix(loss=f"{loss.item():.4f}")
