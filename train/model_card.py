@@ -1,0 +1,119 @@
+"""Write the model card of a weights bundle from the training logs, the data manifest and the reports.
+
+    python train/model_card.py --bundle stylehead/weights --motion-run runs/motion_phones \
+        --head-pose-run runs/head_pose --manifest ../shared/data/MANIFEST.tsv \
+        --lipsync runs/lipsync.json --head-pose-report runs/head_pose_quality.txt
+
+Every figure in the card comes from one of those files; the card says which command made each.
+"""
+
+import argparse
+import csv
+import json
+from pathlib import Path
+
+
+def manifest_rows(path: Path) -> dict[str, dict]:
+    with open(path, newline="") as handle:
+        return {row["short_name"]: row for row in csv.DictReader(handle, delimiter="\t")}
+
+
+def clip_table(names: list[str], manifest: dict[str, dict]) -> list[str]:
+    lines = ["| clip | source repository | licence / provenance |", "| --- | --- | --- |"]
+    for name in names:
+        row = manifest.get(name, {})
+        licence = row.get("licence_provenance", "see ../shared/data/MANIFEST.tsv").replace("|", "/")
+        lines.append(f"| {name} | {row.get('source_repo', '?')} | {licence[:140]} |")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bundle", type=Path, required=True)
+    parser.add_argument("--motion-run", type=Path, required=True)
+    parser.add_argument("--head-pose-run", type=Path, required=True)
+    parser.add_argument("--manifest", type=Path, required=True)
+    parser.add_argument("--lipsync", type=Path, required=True, help="report of `stylehead evaluate lipsync`")
+    parser.add_argument("--head-pose-report", type=Path, required=True, help="output of head_pose_quality.py")
+    parser.add_argument("--feature-report", type=Path, help="output of feature_comparison.py")
+    args = parser.parse_args()
+    motion_log = json.loads((args.motion_run / "training_log.json").read_text())
+    pose_log = json.loads((args.head_pose_run / "training_log.json").read_text())
+    lipsync = json.loads(args.lipsync.read_text())
+    manifest = manifest_rows(args.manifest)
+    generator = json.loads((args.bundle / "mouth_eye_generator" / "config.json").read_text())
+    pose_config = json.loads((args.bundle / "head_pose_model" / "config.json").read_text())
+    size = sum(p.stat().st_size for p in args.bundle.rglob("*.safetensors")) / 1e6
+
+    lines = [
+        "---",
+        "library_name: stylehead",
+        "license: other",
+        "tags: [talking-head, lip-sync, head-pose, stylehead]",
+        "---",
+        "",
+        "# stylehead default motion weights",
+        "",
+        f"Audio → motion models of stylehead ({size:.1f} MB of safetensors), trained on a CPU from ~11 minutes "
+        "of talking-face video. They are small and trained on little data: read the figures below before relying "
+        "on them.",
+        "",
+        "| component | what | inputs |",
+        "| --- | --- | --- |",
+        f"| `mouth_eye_generator/` | paper §3.2 mouth and eye generator (MLP 1024→512 in the paper, here "
+        f"{generator['input_dim']}→{generator['hidden_size']}; 3-layer LSTM {generator['lstm_size']}; MLP → "
+        f"{len(generator['points'])}×3 displacements; delay {generator['delay']} frames) | "
+        f"{', '.join(generator['features'])} |",
+        f"| `head_pose_model/` | paper §3.2 probabilistic head pose (WaveNet, receptive field 255 frames, Gaussian "
+        f"NLL), default sampling temperature {pose_config['temperature']} | {', '.join(pose_config['features'])} |",
+        "",
+        "## Training data",
+        "",
+        f"{len(motion_log['train_clips'])} clips of `../shared/data/train` (the project's shared media, gathered "
+        "from public repositories' example folders; see their MANIFEST). Weights trained on them may be shipped "
+        "with this card; the media may not, and none is included.",
+        "",
+        *clip_table(motion_log["train_clips"], manifest),
+        "",
+        f"Validation speakers (never in training, `train/configs/split.yaml`): {', '.join(motion_log['validation_clips'])}.",
+        "",
+        "Phone features come from pocketsphinx's en-us acoustic model (shipped in its wheel, BSD licence). The face "
+        "landmarks used as targets come from dlib's 68-point model (iBUG 300-W: non-commercial use only).",
+        "",
+        "## Metrics (validation speakers)",
+        "",
+        "`python -m stylehead evaluate lipsync --clips runs/validation_clips --output runs/lipsync.json`:",
+        "",
+        "| method | mouth_corr | lmd | dv | da % |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for method in ("model", "loudness", "static"):
+        m = lipsync["summary"][method]
+        lines.append(f"| {method} | {m['mouth_corr']:.3f} | {m['lmd']:.3f} | {m['dv']:.3f} | {m['da']:.1f} |")
+    lines += [
+        "",
+        "mouth_corr: Pearson r of predicted and real mouth opening; lmd: mouth landmark distance and dv: mouth "
+        "velocity difference, both in % of the interocular distance; da: open-mouth area difference in % "
+        "(definitions in `stylehead/metrics.py`).",
+        "",
+        "Head pose (`python benchmarks/head_pose_quality.py`):",
+        "",
+        "```",
+        args.head_pose_report.read_text().strip(),
+        "```",
+        "",
+        f"Training: mouth and eye generator best validation mouth_corr {motion_log['best_mouth_corr']:.3f} "
+        f"(`accelerate launch train/train_motion.py --config train/configs/motion.yaml`); head pose model best "
+        f"validation NLL {pose_log['best_val_nll']:.3f} "
+        "(`accelerate launch train/train_head_pose.py --config train/configs/head_pose.yaml`, then "
+        "`python train/calibrate_head_pose.py`).",
+    ]
+    if args.feature_report:
+        lines += ["", "Feature comparison (`python benchmarks/feature_comparison.py ...`):", "", "```",
+                  args.feature_report.read_text().strip(), "```"]  # fmt: skip
+    (args.bundle / "README.md").write_text("\n".join(lines) + "\n")
+    print(f"wrote {args.bundle / 'README.md'}")
+
+
+if __name__ == "__main__":
+    main()
