@@ -75,7 +75,9 @@ def main() -> None:
         "",
         *clip_table(motion_log["train_clips"], manifest),
         "",
-        f"Validation speakers (never in training, `train/configs/split.yaml`): {', '.join(motion_log['validation_clips'])}.",
+        "Validation speakers (never in training, `train/configs/split.yaml`): "
+        + ", ".join(motion_log["validation_clips"])
+        + ".",
         "",
         "Phone features come from pocketsphinx's en-us acoustic model (shipped in its wheel, BSD licence). The face "
         "landmarks used as targets come from dlib's 68-point model (iBUG 300-W: non-commercial use only).",
