@@ -92,3 +92,52 @@ def test_image_without_a_face(tmp_path):
     Image.new("RGB", (320, 240), (40, 120, 200)).save(tmp_path / "sky.jpg")
     result = run_cli("track", str(tmp_path / "sky.jpg"), "-o", str(tmp_path / "t.npz"))
     assert_one_line_error(result, "No face was found in sky.jpg")
+
+
+def test_motion_video_has_sound_and_the_audio_duration(tmp_path, speech_path):
+    from stylehead.media import probe
+
+    output = tmp_path / "motion.mp4"
+    result = run_cli("motion", "--audio", str(speech_path), "-o", str(output), "--fps", "25")
+    assert result.returncode == 0, result.stderr
+    info = probe(output)
+    assert info.has_video and info.has_audio and info.fps == 25 and info.size == (512, 512)
+    assert abs(info.duration - probe(speech_path).duration) < 0.15
+
+
+def test_motion_arrays(tmp_path, speech_path):
+    output = tmp_path / "motion.npz"
+    assert main(["motion", "--audio", str(speech_path), "-o", str(output), "--still", "--seed", "3"]) == 0
+    with np.load(output) as data:
+        assert data["landmarks"].shape[1:] == (68, 2) and float(data["fps"]) == 30.0
+        assert np.abs(data["pose"]).max() == 0.0  # --still
+
+
+def test_motion_refuses_a_wrong_output_type_and_too_long_audio(tmp_path, speech_path):
+    result = run_cli("motion", "--audio", str(speech_path), "-o", str(tmp_path / "out.gif"))
+    assert_one_line_error(result, "should end in .mp4")
+    result = run_cli("motion", "--audio", str(speech_path), "-o", str(tmp_path / "o.npz"), "--max-seconds", "5")
+    assert_one_line_error(result, "limit is 5 s")
+
+
+def test_evaluate_lipsync_needs_a_folder_of_videos(tmp_path):
+    result = run_cli("evaluate", "lipsync", "--clips", str(tmp_path / "nowhere"), "-o", str(tmp_path / "r.json"))
+    assert_one_line_error(result, "is not a folder")
+    (tmp_path / "empty").mkdir()
+    result = run_cli("evaluate", "lipsync", "--clips", str(tmp_path / "empty"), "-o", str(tmp_path / "r.json"))
+    assert_one_line_error(result, "holds no videos")
+
+
+def test_evaluate_lipsync_report_keys(tmp_path, still_video):
+    import json
+
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    (clips / "still.mp4").symlink_to(still_video)
+    report = tmp_path / "report.json"
+    result = run_cli("evaluate", "lipsync", "--clips", str(clips), "-o", str(report))
+    assert result.returncode == 0, result.stderr
+    data = json.loads(report.read_text())
+    for method in ("model", "loudness", "static"):
+        assert set(data["summary"][method]) == {"mouth_corr", "lmd", "dv", "da"}
+    assert data["clips"][0]["clip"] == "still.mp4" and data["clips"][0]["frames"] > 100

@@ -24,13 +24,20 @@ def copy_component(source: Path, target: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--motion", type=Path, required=True, help="a train_motion.py output folder")
+    parser.add_argument(
+        "--motion", type=Path, nargs="+", required=True,
+        help="train_motion.py output folders; several make an ensemble (predictions averaged)",
+    )  # fmt: skip
     parser.add_argument("--head-pose", type=Path, required=True, help="a train_head_pose.py output folder")
     parser.add_argument("--apc", type=Path, help="a train_apc.py output folder (when the generator reads APC)")
     parser.add_argument("--output", type=Path, required=True)
     parser.add_argument("--push-to-hub", metavar="REPO_ID")
     args = parser.parse_args()
-    copy_component(args.motion / "mouth_eye_generator", args.output / "mouth_eye_generator")
+    for old in args.output.glob("mouth_eye_generator*"):
+        shutil.rmtree(old)
+    for index, run in enumerate(args.motion):
+        name = "mouth_eye_generator" if index == 0 else f"mouth_eye_generator_{run.name}"
+        copy_component(run / "mouth_eye_generator", args.output / name)
     copy_component(args.head_pose / "head_pose_model", args.output / "head_pose_model")
     if args.apc:
         copy_component(args.apc / "apc_encoder", args.output / "apc_encoder")

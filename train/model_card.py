@@ -30,7 +30,7 @@ def clip_table(names: list[str], manifest: dict[str, dict]) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bundle", type=Path, required=True)
-    parser.add_argument("--motion-run", type=Path, required=True)
+    parser.add_argument("--motion-run", type=Path, required=True, help="the first generator's training run")
     parser.add_argument("--head-pose-run", type=Path, required=True)
     parser.add_argument("--manifest", type=Path, required=True)
     parser.add_argument("--lipsync", type=Path, required=True, help="report of `stylehead evaluate lipsync`")
@@ -41,7 +41,10 @@ def main() -> None:
     pose_log = json.loads((args.head_pose_run / "training_log.json").read_text())
     lipsync = json.loads(args.lipsync.read_text())
     manifest = manifest_rows(args.manifest)
-    generator = json.loads((args.bundle / "mouth_eye_generator" / "config.json").read_text())
+    generators = {
+        folder.name: json.loads((folder / "config.json").read_text())
+        for folder in sorted(args.bundle.glob("mouth_eye_generator*"))
+    }
     pose_config = json.loads((args.bundle / "head_pose_model" / "config.json").read_text())
     size = sum(p.stat().st_size for p in args.bundle.rglob("*.safetensors")) / 1e6
 
@@ -60,10 +63,13 @@ def main() -> None:
         "",
         "| component | what | inputs |",
         "| --- | --- | --- |",
-        f"| `mouth_eye_generator/` | paper §3.2 mouth and eye generator (MLP 1024→512 in the paper, here "
-        f"{generator['input_dim']}→{generator['hidden_size']}; 3-layer LSTM {generator['lstm_size']}; MLP → "
-        f"{len(generator['points'])}×3 displacements; delay {generator['delay']} frames) | "
-        f"{', '.join(generator['features'])} |",
+        *(
+            f"| `{name}/` | paper §3.2 mouth and eye generator (MLP {g['input_dim']}→{g['hidden_size']}, "
+            f"{g['lstm_layers']}-layer LSTM {g['lstm_size']}, MLP → {len(g['points'])}×3 displacements, delay "
+            f"{g['delay']} frames){'; averaged with the other generator(s)' if len(generators) > 1 else ''} | "
+            f"{', '.join(g['features'])} |"
+            for name, g in generators.items()
+        ),
         f"| `head_pose_model/` | paper §3.2 probabilistic head pose (WaveNet, receptive field 255 frames, Gaussian "
         f"NLL), default sampling temperature {pose_config['temperature']} | {', '.join(pose_config['features'])} |",
         "",

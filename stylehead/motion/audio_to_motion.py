@@ -1,8 +1,13 @@
 """From audio to per-frame motion with the trained components: the motion stage of the pipeline.
 
-``AudioToMotion.from_pretrained(weights)`` loads the mouth and eye generator, the head pose model
+``AudioToMotion.from_pretrained(weights)`` loads the mouth and eye generator(s), the head pose model
 and (when a generator reads APC features) the APC encoder from a weights bundle (see
 :mod:`stylehead.hub`). Calling it on 16 kHz audio returns :class:`Motion` at 60 fps.
+
+A bundle may hold several generators (``mouth_eye_generator/``, ``mouth_eye_generator_<name>/``)
+that read different audio features; their predictions are averaged. Measured on the validation
+speakers, generators reading phones and reading log-mel make different errors, and their average
+tracks the real mouth better than either (see the model card).
 """
 
 from dataclasses import dataclass
@@ -51,13 +56,17 @@ class MotionControls:
 class AudioToMotion:
     """The trained audio → motion components, loaded once and reused for every request."""
 
-    def __init__(self, generator: MouthEyeGenerator, head_pose: HeadPoseModel, apc=None,
+    def __init__(self, generators: list[MouthEyeGenerator], head_pose: HeadPoseModel, apc=None,
                  loudness_baseline: LoudnessBaseline | None = None):  # fmt: skip
-        self.generator = generator.eval()
+        self.generators = [generator.eval() for generator in generators]
+        points = {tuple(g.config.points) for g in self.generators}
+        if len(points) != 1:
+            raise ValueError("the mouth and eye generators of one bundle must move the same landmarks")
+        self.points = points.pop()
         self.head_pose = head_pose.eval()
         self.apc = apc.eval() if apc is not None else None
         self.loudness_baseline = loudness_baseline
-        needed = set(generator.config.features) | set(head_pose.config.features)
+        needed = {name for g in self.generators for name in g.config.features} | set(head_pose.config.features)
         if "apc" in needed and apc is None:
             raise ValueError("the motion models read APC features but the bundle has no apc_encoder")
         self.features_needed = needed
@@ -66,7 +75,11 @@ class AudioToMotion:
     def from_pretrained(cls, source: str | Path | None = None) -> "AudioToMotion":
         weights = resolve_weights(source)
         generator_dir = component_folder(weights, "mouth_eye_generator")
-        generator = MouthEyeGenerator.from_pretrained(generator_dir, strict=True)
+        extra = sorted(p.name for p in weights.glob("mouth_eye_generator_*") if p.is_dir())
+        generators = [
+            MouthEyeGenerator.from_pretrained(component_folder(weights, name), strict=True)
+            for name in ["mouth_eye_generator", *extra]
+        ]
         head_pose = HeadPoseModel.from_pretrained(component_folder(weights, "head_pose_model"), strict=True)
         apc = None
         if (weights / "apc_encoder").exists():
@@ -77,7 +90,7 @@ class AudioToMotion:
         if (generator_dir / "loudness_baseline.safetensors").exists():
             coefficients = load_file(str(generator_dir / "loudness_baseline.safetensors"))["coefficients"]
             baseline = LoudnessBaseline(coefficients)
-        return cls(generator, head_pose, apc, baseline)
+        return cls(generators, head_pose, apc, baseline)
 
     def audio_features(self, audio: np.ndarray) -> dict[str, np.ndarray]:
         """The features the models read, computed once: mel (2T, 80), phones (T, 40), apc (2T, H)."""
@@ -90,9 +103,10 @@ class AudioToMotion:
 
     @torch.inference_mode()
     def mouth_and_eyes(self, features: dict[str, np.ndarray]) -> np.ndarray:
-        """(T, P, 3) mouth, jaw and eye displacements for precomputed features."""
-        inputs = stack_inputs(tuple(self.generator.config.features), features)
-        return self.generator.generate(inputs).numpy()
+        """(T, P, 3) mouth, jaw and eye displacements for precomputed features (the generators' mean)."""
+        outputs = [g.generate(stack_inputs(tuple(g.config.features), features)) for g in self.generators]
+        count = min(len(o) for o in outputs)
+        return torch.stack([o[:count] for o in outputs]).mean(0).numpy()
 
     @torch.inference_mode()
     def head_motion(self, features: dict[str, np.ndarray], temperature: float, seed: int) -> np.ndarray:
@@ -115,7 +129,7 @@ class AudioToMotion:
             pose = smooth_pose(pose) * np.float32(controls.head_motion_scale)
         rng = np.random.default_rng(controls.seed)
         blink = blink_curve(count, FPS, controls.blinks or BlinkConfig(), rng)
-        return Motion(tuple(self.generator.config.points), displacement, pose, blink)
+        return Motion(self.points, displacement, pose, blink)
 
 
 POSE_SMOOTHING_FRAMES = (3.0, 3.0, 3.0, 6.0, 6.0, 6.0)  # Gaussian σ per pose value (LSP smooths [3, 10])

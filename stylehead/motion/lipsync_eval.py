@@ -77,7 +77,7 @@ def evaluate_lipsync(clips: list, motion_model, progress=None) -> dict:
 
     if motion_model.loudness_baseline is None:
         raise ValueError("the weights have no loudness_baseline.safetensors to compare with")
-    points = tuple(motion_model.generator.config.points)
+    points = motion_model.points
     rows, skipped = [], []
     for path in clips:
         try:
