@@ -2,9 +2,10 @@
 
 Teacher forcing at 60 fps makes the next pose very predictable, so the learned standard deviations
 are small and sampling at LSP's temperature (0.3) moves the head far less than people do. This
-script finds, by bisection on the *training* speakers, the temperature at which the sampled
-rotation has the same median standard deviation as the real one, and writes it into the model's
-config.json (validation speakers are never used for it).
+script finds, by bisection on the *training* speakers, the temperature of each rotation axis at
+which the sampled rotation has the same median standard deviation as the real one (translations
+take their mean), and writes them into the model's config.json (validation speakers are never
+used for it).
 
     python train/calibrate_head_pose.py --model runs/head_pose/head_pose_model --data runs/data \
         --split train/configs/split.yaml
@@ -20,25 +21,27 @@ from stylehead.motion.head_pose_model import HeadPoseModel
 from stylehead.motion.training_data import Clip, load_clips, relative_pose, split_clips
 
 
-def std_ratio(model: HeadPoseModel, clips: list[Clip], temperature: float) -> float:
-    """Median over clips and rotation axes of sampled std / real std."""
+def std_ratios(model: HeadPoseModel, clips: list[Clip], temperature: np.ndarray) -> np.ndarray:
+    """Median over clips of sampled std / real std, for each rotation axis: (3,)."""
     ratios = []
     for clip in clips:
-        sampled = model.generate(clip.inputs(tuple(model.config.features)), temperature,
+        sampled = model.generate(clip.inputs(tuple(model.config.features)), tuple(temperature.tolist()),
                                  torch.Generator().manual_seed(0)).numpy()[:, :3]  # fmt: skip
         real = relative_pose(clip.pose, clip.valid)[clip.valid][:, :3]
         ratios.append(sampled.std(0) / np.maximum(real.std(0), 1e-3))
-    return float(np.median(ratios))
+    return np.median(ratios, axis=0)
 
 
-def calibrate(model: HeadPoseModel, clips: list[Clip], low: float = 0.1, high: float = 4.0, rounds: int = 7) -> float:
+def calibrate(model: HeadPoseModel, clips: list[Clip], low: float = 0.1, high: float = 6.0, rounds: int = 8
+              ) -> tuple[float, ...]:  # fmt: skip
+    """Per-axis temperatures (bisection in log space, all three axes at once); translations get their mean."""
+    low, high = np.full(3, low), np.full(3, high)
     for _ in range(rounds):
-        middle = (low * high) ** 0.5  # bisection in log space
-        if std_ratio(model, clips, middle) < 1.0:
-            low = middle
-        else:
-            high = middle
-    return round((low * high) ** 0.5, 3)
+        middle = np.sqrt(low * high)
+        below = std_ratios(model, clips, np.concatenate([middle, [middle.mean()] * 3])) < 1.0
+        low, high = np.where(below, middle, low), np.where(below, high, middle)
+    rotation = np.sqrt(low * high)
+    return tuple(round(float(t), 3) for t in np.concatenate([rotation, [rotation.mean()] * 3]))
 
 
 def main() -> None:
@@ -53,10 +56,9 @@ def main() -> None:
     model = HeadPoseModel.from_pretrained(args.model, strict=True)
     model.config.temperature = calibrate(model, train_clips)
     model.save_pretrained(args.model)
-    print(
-        f"temperature {model.config.temperature} (sampled/real rotation std on training clips: "
-        f"{std_ratio(model, train_clips, model.config.temperature):.2f}) -> {args.model / 'config.json'}"
-    )
+    ratios = std_ratios(model, train_clips, np.asarray(model.config.temperature))
+    summary = ", ".join(f"{r:.2f}" for r in ratios)
+    print(f"temperature {model.config.temperature} (sampled/real rotation std on training clips: {summary})")
 
 
 if __name__ == "__main__":

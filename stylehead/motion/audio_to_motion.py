@@ -109,11 +109,22 @@ class AudioToMotion:
         return torch.stack([o[:count] for o in outputs]).mean(0).numpy()
 
     @torch.inference_mode()
-    def head_motion(self, features: dict[str, np.ndarray], temperature: float, seed: int) -> np.ndarray:
-        """(T, 6) sampled head pose (degrees, mm)."""
+    def head_motion(self, features: dict[str, np.ndarray], temperature: float | None = None, seed: int = 0
+                    ) -> np.ndarray:  # fmt: skip
+        """(T, 6) sampled head pose (degrees, mm) about the subject's own pose.
+
+        The sampler starts from the average pose and takes a few seconds to settle into its
+        stationary motion, so it first runs over a warm-up (the opening frames of the same audio,
+        up to one receptive field) whose output is dropped; the result is then centred, so the
+        head moves about the portrait's pose instead of settling at an offset.
+        """
+        if temperature is None:
+            temperature = self.head_pose.config.temperature
         inputs = stack_inputs(tuple(self.head_pose.config.features), features)
+        warm_up = inputs[: min(len(inputs), self.head_pose.config.receptive_field)]
         generator = torch.Generator().manual_seed(seed)
-        return self.head_pose.generate(inputs, temperature, generator).numpy()
+        poses = self.head_pose.generate(torch.cat([warm_up, inputs]), temperature, generator).numpy()[len(warm_up) :]
+        return poses - poses.mean(0, keepdims=True)
 
     def __call__(self, audio: np.ndarray, controls: MotionControls | None = None) -> Motion:
         """Motion for (N,) float32 16 kHz audio."""
@@ -124,8 +135,7 @@ class AudioToMotion:
         if controls.still or controls.head_motion_scale == 0:
             pose = np.zeros((count, 6), np.float32)
         else:
-            temperature = self.head_pose.config.temperature if controls.temperature is None else controls.temperature
-            pose = self.head_motion(features, temperature, controls.seed)[:count]
+            pose = self.head_motion(features, controls.temperature, controls.seed)[:count]
             pose = smooth_pose(pose) * np.float32(controls.head_motion_scale)
         rng = np.random.default_rng(controls.seed)
         blink = blink_curve(count, FPS, controls.blinks or BlinkConfig(), rng)

@@ -35,7 +35,8 @@ class HeadPoseModelConfig:
     audio_lookahead: int = 15  # frames: the pose at t hears the audio up to t + 15 (250 ms, LSP)
     min_sigma: float = 0.03  # lower bound of the predicted standard deviation (LSP's sigma_min)
     dropout: float = 0.2  # on the pose history (LSP's Dropout2d(0.5) on the input)
-    temperature: float = 1.0  # default sampling temperature, calibrated after training (train/calibrate_head_pose.py)
+    # default sampling temperature, one value or one per pose value (train/calibrate_head_pose.py sets it)
+    temperature: float | tuple[float, ...] = 1.0
 
     @property
     def receptive_field(self) -> int:
@@ -101,7 +102,10 @@ class HeadPoseModel(nn.Module, PyTorchModelHubMixin, library_name="stylehead", t
 
     @torch.inference_mode()
     def generate(
-        self, audio: torch.Tensor, temperature: float = 0.3, generator: torch.Generator | None = None
+        self,
+        audio: torch.Tensor,
+        temperature: float | tuple[float, ...] = 0.3,
+        generator: torch.Generator | None = None,
     ) -> torch.Tensor:
         """Sample a (T, 6) pose sequence for (T, D) audio features, starting from the average pose.
 
@@ -118,7 +122,8 @@ class HeadPoseModel(nn.Module, PyTorchModelHubMixin, library_name="stylehead", t
         padded = torch.cat([audio, audio[-1:].expand(lookahead, -1)])
         condition = self.audio(padded[lookahead:].float())  # (T, C): frame t hears audio t + lookahead
         layer_conditions = [(c(condition) + n.bias).numpy() for c, n in zip(self.condition, self.now, strict=True)]
-        noise = torch.randn(count, self.config.pose_dim, generator=generator).numpy() * temperature
+        noise = torch.randn(count, self.config.pose_dim, generator=generator).numpy()
+        noise *= np.asarray(temperature, dtype=np.float32)  # one temperature, or one per pose value
         return torch.from_numpy(_sample(self, layer_conditions, noise))
 
 
