@@ -9,6 +9,7 @@ model card (``<output>/README.md``) is written by hand from the evaluation repor
 """
 
 import argparse
+import json
 import shutil
 from pathlib import Path
 
@@ -36,7 +37,8 @@ def main() -> None:
     for old in args.output.glob("mouth_eye_generator*"):
         shutil.rmtree(old)
     for index, run in enumerate(args.motion):
-        name = "mouth_eye_generator" if index == 0 else f"mouth_eye_generator_{run.name}"
+        features = json.loads((run / "mouth_eye_generator" / "config.json").read_text())["features"]
+        name = "mouth_eye_generator" if index == 0 else f"mouth_eye_generator_{'_'.join(features)}"
         copy_component(run / "mouth_eye_generator", args.output / name)
     copy_component(args.head_pose / "head_pose_model", args.output / "head_pose_model")
     if args.apc:

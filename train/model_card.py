@@ -116,6 +116,18 @@ def main() -> None:
         "(`accelerate launch train/train_head_pose.py --config train/configs/head_pose.yaml`, then "
         "`python train/calibrate_head_pose.py`).",
     ]
+    lines += [
+        "",
+        "## Limitations",
+        "",
+        "- Checkpoints were chosen by validation mouth_corr (early stopping on the same held-out speakers that the "
+        "figures above report), so those figures are somewhat optimistic.",
+        "- ~11 minutes of video from ~55 speakers, mostly English; lip sync on other languages relies on "
+        "pocketsphinx's English phones and on the log-mel generator.",
+        "- The head pose model's temperatures are calibrated on the training speakers, who turn their heads less "
+        "than the validation speakers: generated yaw is about half the validation speakers' (see above). Raise "
+        "`head_motion_scale` for livelier motion.",
+    ]
     if args.feature_report:
         lines += ["", "Feature comparison (`python benchmarks/feature_comparison.py ...`):", "", "```",
                   args.feature_report.read_text().strip(), "```"]  # fmt: skip
