@@ -176,3 +176,14 @@ def test_video_reader_refuses_audio_only_files(tmp_path):
     soundfile.write(tmp_path / "a.wav", tone(0.5), 16_000)
     with pytest.raises(MediaError, match="no video stream"):
         VideoReader(tmp_path / "a.wav")
+
+
+def test_outputs_get_normal_file_permissions(tmp_path, portrait):
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        path = write_still_video(tmp_path / "perm.mp4", portrait, frames=2)
+    finally:
+        os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o644

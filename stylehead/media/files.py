@@ -2,7 +2,7 @@
 
 import contextlib
 import os
-import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,6 +39,11 @@ def check_writable(path: str | Path, overwrite: bool = False, inputs: tuple[Path
     return path
 
 
+def partial_path(path: Path, suffix: str | None = None) -> Path:
+    """A fresh hidden name beside ``path`` for a file being written (created later, with normal permissions)."""
+    return path.parent / f".{path.stem}.{uuid.uuid4().hex[:12]}.partial{suffix or path.suffix}"
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it into place only if the block succeeds.
@@ -47,9 +52,7 @@ def atomic_output(path: str | Path, suffix: str | None = None) -> Iterator[Path]
     file is replaced in one step.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix or path.suffix, dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    tmp_path = partial_path(path, suffix)
     try:
         yield tmp_path
         os.replace(tmp_path, path)

@@ -11,7 +11,7 @@ import numpy as np
 from stylehead.errors import MediaError
 from stylehead.media.audio import SAMPLE_RATE, write_wav
 from stylehead.media.ffmpeg import MediaInfo, ffmpeg_exe, probe
-from stylehead.media.files import check_readable
+from stylehead.media.files import check_readable, partial_path
 
 VIDEO_FORMATS = "mp4, mov, mkv, webm, avi or mpg"
 
@@ -109,9 +109,7 @@ class VideoWriter:
             audio = write_wav(Path(self._scratch.name) / "audio.wav", audio, sample_rate)
         self._audio_path = Path(audio) if audio is not None else None
         # Encoded beside the output (same file system) and renamed into place by close().
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".partial.mp4", dir=self.path.parent)
-        os.close(fd)
-        self._tmp_path = Path(tmp)
+        self._tmp_path = partial_path(self.path, ".mp4")
         self._done = False
         self._log = open(Path(self._scratch.name) / "ffmpeg.log", "w+b")  # noqa: SIM115 - closed in close()
 
