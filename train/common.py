@@ -7,6 +7,7 @@ on the main process only; the best validation score decides which weights are ke
 validated and saved: on small data it is steadier and generalises better than the last step.
 """
 
+import argparse
 import copy
 import dataclasses
 import json
@@ -19,6 +20,17 @@ import torch
 import yaml
 from accelerate import Accelerator
 from tqdm.auto import tqdm
+
+
+def parse_args(config_type: type, description: str) -> tuple[Any, argparse.Namespace]:
+    """The command line every training script takes: ``--config``, ``--set``, ``--resume``, ``--push-to-hub``."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", help=f"YAML file with {config_type.__name__} fields")
+    parser.add_argument("--set", nargs="*", default=[], help="overrides, e.g. steps=2 batch_size=2")
+    parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    parser.add_argument("--push-to-hub", metavar="REPO_ID", help="also upload the weights to this Hub repo")
+    args = parser.parse_args()
+    return load_config(config_type, args.config, args.set), args
 
 
 def load_config(config_type: type, path: str | None, overrides: list[str]):
@@ -35,6 +47,17 @@ def load_config(config_type: type, path: str | None, overrides: list[str]):
         if isinstance(value, list) and "tuple" in str(known[key].type):
             values[key] = tuple(value)
     return config_type(**values)
+
+
+def finish_run(config, state: dict, output: Path, target: Path, model_class: type, push_to_hub: str | None,
+               score_name: str, **extra) -> None:  # fmt: skip
+    """On the main process after training: write ``training_log.json``, report, optionally upload."""
+    log = {"config": dataclasses.asdict(config), f"best_{score_name}": state["best"], "history": state["history"],
+           **extra}  # fmt: skip
+    (output / "training_log.json").write_text(json.dumps(log, indent=1, default=float))
+    print(f"best validation {score_name} {state['best']:.4f} -> {target}")
+    if push_to_hub:
+        model_class.from_pretrained(target).push_to_hub(push_to_hub)
 
 
 def cosine_schedule(optimizer: torch.optim.Optimizer, steps: int) -> torch.optim.lr_scheduler.LambdaLR:

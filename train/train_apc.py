@@ -10,9 +10,6 @@ clips' sound (validation speakers excluded) plus any folders of audio files give
 ``<output>/apc_encoder/{config.json, model.safetensors}``.
 """
 
-import argparse
-import dataclasses
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +17,7 @@ import numpy as np
 import torch
 from accelerate import Accelerator
 from accelerate.utils import set_seed
-from common import load_config, train_loop
+from common import finish_run, parse_args, train_loop
 
 from stylehead.audio.apc import APCConfig, APCEncoder
 from stylehead.audio.features import log_mel
@@ -67,13 +64,7 @@ class MelWindows(torch.utils.data.Dataset):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", help="YAML file with TrainAPCConfig fields")
-    parser.add_argument("--set", nargs="*", default=[], help="overrides, e.g. steps=2 batch_size=2")
-    parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
-    parser.add_argument("--push-to-hub", metavar="REPO_ID", help="also upload the weights to this Hub repo")
-    args = parser.parse_args()
-    config = load_config(TrainAPCConfig, args.config, args.set)
+    config, args = parse_args(TrainAPCConfig, __doc__)
     accelerator = Accelerator()
     set_seed(config.seed)
     output = Path(config.output)
@@ -108,12 +99,7 @@ def main() -> None:
         score_key="val_l1", higher_is_better=False, name="apc_encoder", ema_decay=config.ema_decay,
     )  # fmt: skip
     if accelerator.is_main_process:
-        log = {"config": dataclasses.asdict(config), "audio_minutes": minutes, "best_val_l1": state["best"],
-               "history": state["history"]}  # fmt: skip
-        (output / "training_log.json").write_text(json.dumps(log, indent=1, default=float))
-        accelerator.print(f"best validation L1 {state['best']:.4f} -> {target}")
-        if args.push_to_hub:
-            APCEncoder.from_pretrained(target).push_to_hub(args.push_to_hub)
+        finish_run(config, state, output, target, APCEncoder, args.push_to_hub, "val_l1", audio_minutes=minutes)
 
 
 if __name__ == "__main__":

@@ -9,9 +9,6 @@ Validation also samples poses for each held-out clip and reports the ratio of th
 real standard deviation of each rotation angle (the target is 0.5-2).
 """
 
-import argparse
-import dataclasses
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +16,7 @@ import numpy as np
 import torch
 from accelerate import Accelerator
 from accelerate.utils import set_seed
-from common import load_config, train_loop
+from common import finish_run, parse_args, train_loop
 
 from stylehead.audio.inputs import input_dim
 from stylehead.motion.head_pose_model import HeadPoseModel, HeadPoseModelConfig, gaussian_nll
@@ -48,13 +45,7 @@ class TrainHeadPoseConfig:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", help="YAML file with TrainHeadPoseConfig fields")
-    parser.add_argument("--set", nargs="*", default=[], help="overrides, e.g. steps=2 batch_size=2")
-    parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
-    parser.add_argument("--push-to-hub", metavar="REPO_ID", help="also upload the weights to this Hub repo")
-    args = parser.parse_args()
-    config = load_config(TrainHeadPoseConfig, args.config, args.set)
+    config, args = parse_args(TrainHeadPoseConfig, __doc__)
     accelerator = Accelerator()
     set_seed(config.seed)
     output = Path(config.output)
@@ -94,17 +85,8 @@ def main() -> None:
         score_key="val_nll", higher_is_better=False, name="head_pose_model", ema_decay=config.ema_decay,
     )  # fmt: skip
     if accelerator.is_main_process:
-        log = {
-            "config": dataclasses.asdict(config),
-            "best_val_nll": state["best"],
-            "history": state["history"],
-            "train_clips": [c.name for c in train_clips],
-            "validation_clips": [c.name for c in val_clips],
-        }
-        (output / "training_log.json").write_text(json.dumps(log, indent=1, default=float))
-        accelerator.print(f"best validation NLL {state['best']:.3f} -> {target}")
-        if args.push_to_hub:
-            HeadPoseModel.from_pretrained(target).push_to_hub(args.push_to_hub)
+        finish_run(config, state, output, target, HeadPoseModel, args.push_to_hub, "val_nll",
+                   train_clips=[c.name for c in train_clips], validation_clips=[c.name for c in val_clips])  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -10,16 +10,13 @@ with the best validation mouth correlation and writes them in the Hub layout,
 Checkpoints go to ``<output>/checkpoints``; ``--resume`` continues from the last one.
 """
 
-import argparse
-import dataclasses
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from accelerate import Accelerator
 from accelerate.utils import set_seed
-from common import load_config, train_loop
+from common import finish_run, parse_args, train_loop
 from safetensors.numpy import save_file
 
 from stylehead.audio.inputs import input_dim
@@ -53,13 +50,7 @@ class TrainMotionConfig:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", help="YAML file with TrainMotionConfig fields")
-    parser.add_argument("--set", nargs="*", default=[], help="overrides, e.g. steps=2 batch_size=2")
-    parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
-    parser.add_argument("--push-to-hub", metavar="REPO_ID", help="also upload the weights to this Hub repo")
-    args = parser.parse_args()
-    config = load_config(TrainMotionConfig, args.config, args.set)
+    config, args = parse_args(TrainMotionConfig, __doc__)
     accelerator = Accelerator()
     set_seed(config.seed)
     output = Path(config.output)
@@ -99,17 +90,8 @@ def main() -> None:
             [displacements(c.face_points, c.rest, model_config.points) for c in train_clips],
         )
         save_file({"coefficients": baseline.coefficients}, str(target / "loudness_baseline.safetensors"))
-        log = {
-            "config": dataclasses.asdict(config),
-            "best_mouth_corr": state["best"],
-            "history": state["history"],
-            "train_clips": [c.name for c in train_clips],
-            "validation_clips": [c.name for c in val_clips],
-        }
-        (output / "training_log.json").write_text(json.dumps(log, indent=1, default=float))
-        accelerator.print(f"best validation mouth_corr {state['best']:.3f} -> {target}")
-        if args.push_to_hub:
-            MouthEyeGenerator.from_pretrained(target).push_to_hub(args.push_to_hub)
+        finish_run(config, state, output, target, MouthEyeGenerator, args.push_to_hub, "mouth_corr",
+                   train_clips=[c.name for c in train_clips], validation_clips=[c.name for c in val_clips])  # fmt: skip
 
 
 if __name__ == "__main__":
