@@ -11,10 +11,7 @@ from pathlib import Path
 
 from stylehead.errors import StyleheadError
 from stylehead.face import find_face, track_video
-from stylehead.media import read_image
-
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
-VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg"}
+from stylehead.media import IMAGE_SUFFIXES, VIDEO_SUFFIXES, read_image
 
 
 def portrait_coverage(folder: Path) -> tuple[int, int, list[str]]:

@@ -12,7 +12,6 @@ from pathlib import Path
 from stylehead.errors import StyleheadError
 
 EXIT_USER_ERROR = 2
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
 
 
 def _progress_bar(total: int | None, description: str) -> tuple[Callable[[int], None], Callable[[], None]]:
@@ -31,7 +30,7 @@ def cmd_track(args: argparse.Namespace) -> None:
 
     from stylehead.face import FaceTracker, TrackerConfig, find_face
     from stylehead.face.tracking import finish_track
-    from stylehead.media import SAMPLE_RATE, VideoReader, check_writable, read_audio, read_image
+    from stylehead.media import IMAGE_SUFFIXES, SAMPLE_RATE, VideoReader, check_writable, read_audio, read_image
 
     source = Path(args.input)
     output = check_writable(args.output, overwrite=args.overwrite, inputs=(source,))
@@ -103,9 +102,9 @@ def cmd_evaluate_lipsync(args: argparse.Namespace) -> None:
     import json
 
     from stylehead.errors import StyleheadError
-    from stylehead.media import check_writable
+    from stylehead.media import VIDEO_SUFFIXES, check_writable
     from stylehead.motion.audio_to_motion import AudioToMotion
-    from stylehead.motion.lipsync_eval import METHODS, VIDEO_SUFFIXES, evaluate_lipsync
+    from stylehead.motion.lipsync_eval import METHODS, evaluate_lipsync
 
     folder = Path(args.clips)
     if not folder.is_dir():

@@ -44,10 +44,9 @@ from stylehead.face.landmarks import (
     interocular_distance,
 )
 from stylehead.face.tracking import FaceTracker, TrackerConfig
-from stylehead.media import VideoReader
+from stylehead.media import VIDEO_SUFFIXES, VideoReader
 
 EYE_CORNER_DISTANCE_MM = 90.0
-VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg"}
 
 
 RIGID_AND_BROWS = list(RIGID) + list(RIGHT_BROW) + list(LEFT_BROW)

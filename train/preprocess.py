@@ -25,9 +25,7 @@ from stylehead.audio.phones import frame_rms, phone_features
 from stylehead.errors import StyleheadError
 from stylehead.face.frontal import to_face_frame
 from stylehead.face.tracking import track_video
-from stylehead.media import read_audio
-
-VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg"}
+from stylehead.media import VIDEO_SUFFIXES, read_audio
 
 
 def preprocess_clip(path: Path) -> dict[str, np.ndarray]:

@@ -21,10 +21,8 @@ from common import finish_run, parse_args, train_loop
 
 from stylehead.audio.apc import APCConfig, APCEncoder
 from stylehead.audio.features import log_mel
-from stylehead.media import read_audio
+from stylehead.media import AUDIO_SUFFIXES, read_audio
 from stylehead.motion.training_data import load_clips, split_clips
-
-AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".mp3", ".m4a"}
 
 
 @dataclass

@@ -11,6 +11,7 @@ from stylehead.media.files import check_readable
 SAMPLE_RATE = 16_000  # Hz: every model in stylehead works on 16 kHz audio (LSP, paper §6.2)
 
 AUDIO_FORMATS = "wav, mp3, flac, ogg, m4a, or a video with sound"
+AUDIO_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".m4a", ".aac", ".opus")
 
 
 def read_audio(path: str | Path, sample_rate: int = SAMPLE_RATE, max_seconds: float | None = None) -> np.ndarray:

@@ -9,6 +9,7 @@ from stylehead.errors import MediaError
 from stylehead.media.files import check_readable
 
 IMAGE_FORMATS = "jpg, png, webp or bmp"
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 MAX_IMAGE_PIXELS = 40_000_000  # refuse larger images before decoding them (decompression bombs)
 
 

@@ -14,6 +14,7 @@ from stylehead.media.ffmpeg import MediaInfo, ffmpeg_exe, probe
 from stylehead.media.files import check_readable, partial_path
 
 VIDEO_FORMATS = "mp4, mov, mkv, webm, avi or mpg"
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg")  # what folder scans pick up
 
 
 class VideoReader:

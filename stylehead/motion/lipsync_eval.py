@@ -57,7 +57,6 @@ def summarise(rows: list[dict[str, float]]) -> dict[str, float]:
     return {key: float(np.mean([row[key] for row in rows])) for key in rows[0]} if rows else {}
 
 
-VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg")
 METHODS = ("model", "loudness", "static")
 
 
