@@ -22,3 +22,20 @@ def test_training_videos_are_at_least_95_percent_valid():
     valid, total, rows = video_coverage(SHARED_DATA / "train")
     assert total > 10_000
     assert valid / total >= 0.95, [r for r in rows if r[1] < r[2]]
+
+
+def test_lip_sync_on_the_held_out_speakers_beats_both_baselines():
+    import yaml
+
+    from stylehead.motion.audio_to_motion import AudioToMotion
+    from stylehead.motion.lipsync_eval import evaluate_lipsync
+    from tests.conftest import REPO
+
+    names = set(yaml.safe_load((REPO / "train" / "configs" / "split.yaml").read_text())["validation"])
+    clips = sorted(p for p in (SHARED_DATA / "train").iterdir() if p.stem in names)
+    assert len(clips) == len(names)
+    summary = evaluate_lipsync(clips, AudioToMotion.from_pretrained())["summary"]
+    model, loudness, static = summary["model"], summary["loudness"], summary["static"]
+    assert model["mouth_corr"] >= 0.40 and model["mouth_corr"] >= loudness["mouth_corr"] + 0.15
+    assert model["lmd"] < min(loudness["lmd"], static["lmd"])
+    assert model["dv"] < min(loudness["dv"], static["dv"])
