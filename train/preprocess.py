@@ -20,27 +20,23 @@ from pathlib import Path
 
 import numpy as np
 
-from stylehead.audio.features import FPS, log_mel, num_video_frames
+from stylehead.audio.features import log_mel
 from stylehead.audio.phones import frame_rms, phone_features
 from stylehead.errors import StyleheadError
-from stylehead.face.frontal import to_face_frame
-from stylehead.face.tracking import track_video
-from stylehead.media import VIDEO_SUFFIXES, read_audio
+from stylehead.media import VIDEO_SUFFIXES
+from stylehead.motion.real_clips import load_real_clip
 
 
 def preprocess_clip(path: Path) -> dict[str, np.ndarray]:
-    audio = read_audio(path)
-    track = track_video(path)
-    count = num_video_frames(len(audio))
-    landmarks, pose, valid = track.resampled(count, FPS)
+    clip = load_real_clip(path)
     return {
-        "face_points": to_face_frame(landmarks, pose, track.image_size),
-        "pose": pose,
-        "valid": valid,
-        "mel": log_mel(audio).numpy(),
-        "phones": phone_features(audio),
-        "loudness": frame_rms(audio, count),
-        "source_fps": np.float32(track.fps),
+        "face_points": clip.face_points,
+        "pose": clip.pose,
+        "valid": clip.valid,
+        "mel": log_mel(clip.audio).numpy(),
+        "phones": phone_features(clip.audio),
+        "loudness": frame_rms(clip.audio, len(clip.valid)),
+        "source_fps": np.float32(clip.source_fps),
     }
 
 

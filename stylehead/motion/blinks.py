@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from stylehead.face.landmarks import LEFT_EYELIDS, RIGHT_EYELIDS
+from stylehead.face.smoothing import valid_runs
 
 INTERVAL_SHAPE = 3.0  # gamma shape of the intervals between blinks
 CLOSING_SHARE = 0.35  # part of a blink spent closing
@@ -69,13 +70,7 @@ def measure_blinks(opening: np.ndarray, fps: float, threshold: float = 0.6) -> B
     if len(opening) < 2 or fps <= 0:
         return BlinkConfig(rate_per_minute=0.0)
     closed = opening < threshold * np.median(opening)
-    starts = np.flatnonzero(np.diff(closed.astype(np.int8)) == 1) + 1
-    if closed[0]:
-        starts = np.concatenate([[0], starts])
-    stops = np.flatnonzero(np.diff(closed.astype(np.int8)) == -1) + 1
-    if closed[-1]:
-        stops = np.concatenate([stops, [len(closed)]])
-    lengths = (stops - starts) / fps
+    lengths = np.array([stop - start for start, stop in valid_runs(closed)], dtype=np.float64) / fps
     keep = lengths < 1.0  # longer closures are not blinks (eyes shut on purpose, tracking loss)
     minutes = len(opening) / fps / 60.0
     rate = float(keep.sum() / minutes)

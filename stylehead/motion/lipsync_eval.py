@@ -66,12 +66,9 @@ def evaluate_lipsync(clips: list, motion_model, progress=None) -> dict:
     Returns ``{"summary": {method: metrics}, "clips": [{"clip", "frames", method: metrics}]}``;
     clips without sound or without a face are listed under ``"skipped"`` with the reason.
     """
-    from stylehead.audio.features import FPS, num_video_frames
     from stylehead.audio.phones import frame_rms
     from stylehead.errors import StyleheadError
-    from stylehead.face.frontal import to_face_frame
-    from stylehead.face.tracking import track_video
-    from stylehead.media import read_audio
+    from stylehead.motion.real_clips import load_real_clip
     from stylehead.motion.rest_shape import rest_shape
 
     if motion_model.loudness_baseline is None:
@@ -80,14 +77,11 @@ def evaluate_lipsync(clips: list, motion_model, progress=None) -> dict:
     rows, skipped = [], []
     for path in clips:
         try:
-            audio = read_audio(path)
-            track = track_video(path)
+            clip = load_real_clip(path)
         except StyleheadError as err:
             skipped.append({"clip": path.name, "reason": str(err)})
             continue
-        count = num_video_frames(len(audio))
-        landmarks, pose, valid = track.resampled(count, FPS)
-        real = to_face_frame(landmarks, pose, track.image_size)
+        audio, real, valid, count = clip.audio, clip.face_points, clip.valid, len(clip.valid)
         rest = rest_shape(real, valid)
         features = motion_model.audio_features(audio)
         predictions = {
