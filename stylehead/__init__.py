@@ -8,4 +8,13 @@ __version__ = "0.1.0"
 
 from stylehead.errors import MediaError, NoFaceError, StyleheadError
 
-__all__ = ["MediaError", "NoFaceError", "StyleheadError", "__version__"]
+__all__ = ["MediaError", "NoFaceError", "StyleHeadPipeline", "StyleheadError", "__version__"]
+
+
+def __getattr__(name: str):
+    # The pipeline imports torch; load it on first use so that `import stylehead` stays light.
+    if name == "StyleHeadPipeline":
+        from stylehead.pipeline import StyleHeadPipeline
+
+        return StyleHeadPipeline
+    raise AttributeError(f"module 'stylehead' has no attribute {name!r}")

@@ -6,7 +6,7 @@ code 2; there is no traceback for them. Anything else is a bug and is reported a
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from stylehead.errors import StyleheadError
@@ -14,14 +14,29 @@ from stylehead.errors import StyleheadError
 EXIT_USER_ERROR = 2
 
 
-def _progress_bar(total: int | None, description: str) -> tuple[Callable[[int], None], Callable[[], None]]:
-    """A tqdm bar on a terminal, nothing otherwise: returns (advance, close)."""
-    if not sys.stderr.isatty():
-        return (lambda n: None), (lambda: None)
-    from tqdm import tqdm
+class _ProgressBar:
+    """A tqdm bar on a terminal, nothing otherwise."""
 
-    bar = tqdm(total=total, desc=description, unit="frame", leave=False)
-    return bar.update, bar.close
+    def __init__(self, total: int | None, description: str):
+        self._bar = None
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, desc=description, unit="frame", leave=False)
+
+    def advance(self, count: int = 1) -> None:
+        if self._bar is not None:
+            self._bar.update(count)
+
+    def frames(self, done: int, total: int) -> None:
+        """A ``progress(done, total)`` callback."""
+        if self._bar is not None:
+            self._bar.total = total
+            self._bar.update(done - self._bar.n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
 
 
 def cmd_track(args: argparse.Namespace) -> None:
@@ -50,11 +65,11 @@ def cmd_track(args: argparse.Namespace) -> None:
         )  # fmt: skip
     else:
         reader = VideoReader(source)
-        advance, close = _progress_bar(reader.num_frames, f"tracking {source.name}")
+        bar = _ProgressBar(reader.num_frames, f"tracking {source.name}")
         try:
-            track = FaceTracker(config).track(reader, reader.fps, progress=advance, name=source.name)
+            track = FaceTracker(config).track(reader, reader.fps, progress=bar.advance, name=source.name)
         finally:
-            close()
+            bar.close()
     if audio is not None:
         track.audio, track.sample_rate = audio, SAMPLE_RATE
     track.save(output)
@@ -95,6 +110,32 @@ def cmd_motion(args: argparse.Namespace) -> None:
                             points=np.array(moved.points), pose=moved.pose, blink=moved.blink,
                             fps=np.float32(args.fps))  # fmt: skip
     print(f"{source.name}: {len(audio) / 16000:.1f} s of audio -> {output}")
+
+
+def cmd_animate(args: argparse.Namespace) -> None:
+    """Animate a portrait with audio: an H.264 + AAC mp4 of the face speaking or singing it."""
+    from stylehead.pipeline import StyleHeadPipeline
+
+    pipeline = StyleHeadPipeline.from_pretrained(args.weights)
+    bar = _ProgressBar(None, f"animating {Path(args.image).name}")
+    try:
+        result = pipeline(
+            args.image, args.audio, args.output, fps=args.fps, size=args.size, mode=args.mode,
+            mouth_scale=args.mouth_scale, head_motion_scale=args.head_motion_scale, blink_rate=args.blink_rate,
+            still=args.still, seed=args.seed, max_seconds=args.max_seconds, overwrite=args.overwrite,
+            contact_sheet=not args.no_contact_sheet, progress=bar.frames,
+        )  # fmt: skip
+    finally:
+        bar.close()
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    seconds = result.num_frames / result.fps
+    width, height = result.size
+    speed = seconds / max(result.timings["total"], 1e-9)
+    print(f"{result.video}: {seconds:.1f} s, {width}x{height} at {result.fps:g} fps, "
+          f"made in {result.timings['total']:.1f} s ({speed:.2f}x real time)")  # fmt: skip
+    if result.contact_sheet is not None:
+        print(f"contact sheet: {result.contact_sheet}")
 
 
 def cmd_evaluate_lipsync(args: argparse.Namespace) -> None:
@@ -161,6 +202,29 @@ def build_parser() -> argparse.ArgumentParser:
     motion.add_argument("--weights", help="weights folder or Hub repo id (default: the bundled weights)")
     motion.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
     motion.set_defaults(run=cmd_motion)
+
+    animate = commands.add_parser(
+        "animate", help="portrait + audio -> talking-head mp4", description=cmd_animate.__doc__
+    )
+    animate.add_argument("--image", required=True, help="a portrait photo with one face (jpg, png, webp, bmp)")
+    animate.add_argument("--audio", required=True, help="speech or singing (wav, mp3, flac, ogg, m4a or a video)")
+    animate.add_argument("-o", "--output", required=True, help="the .mp4 to write")
+    animate.add_argument("--fps", type=int, default=30, choices=(25, 30, 60), help="output frame rate")
+    animate.add_argument("--size", default="512", choices=("256", "512", "original"),
+                         help="crop side, or the full image's longer side (original: no resizing)")  # fmt: skip
+    animate.add_argument("--mode", default="crop", choices=("crop", "full"),
+                         help="crop: the head and shoulders; full: the whole picture")  # fmt: skip
+    animate.add_argument("--seed", type=int, default=0, help="same seed, same video")
+    animate.add_argument("--still", action="store_true", help="no head motion")
+    animate.add_argument("--mouth-scale", type=float, default=1.0, help="mouth motion amplitude (1 = as trained)")
+    animate.add_argument("--head-motion-scale", type=float, default=1.0, help="head motion amplitude")
+    animate.add_argument("--blink-rate", type=float, default=17.0, help="blinks per minute (0 = none)")
+    animate.add_argument("--max-seconds", type=float, default=600.0, help="refuse longer audio")
+    animate.add_argument("--no-contact-sheet", action="store_true",
+                         help="do not write <output>.contact.jpg, a sheet of 12 frames")  # fmt: skip
+    animate.add_argument("--weights", help="weights folder or Hub repo id (default: the bundled weights)")
+    animate.add_argument("--overwrite", action="store_true", help="replace the output files if they exist")
+    animate.set_defaults(run=cmd_animate)
 
     evaluate = commands.add_parser("evaluate", help="measure quality against real clips")
     benches = evaluate.add_subparsers(dest="benchmark", required=True, metavar="WHAT")

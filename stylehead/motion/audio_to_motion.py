@@ -10,6 +10,8 @@ speakers, generators reading phones and reading log-mel make different errors, a
 tracks the real mouth better than either (see the model card).
 """
 
+import contextlib
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,7 +75,13 @@ class AudioToMotion:
 
     @classmethod
     def from_pretrained(cls, source: str | Path | None = None) -> "AudioToMotion":
-        weights = resolve_weights(source)
+        # huggingface_hub's mixin prints "Loading weights from local directory" on stdout for every
+        # component; stdout belongs to the caller (the CLI prints results there).
+        with contextlib.redirect_stdout(io.StringIO()):
+            return cls._load(resolve_weights(source))
+
+    @classmethod
+    def _load(cls, weights: Path) -> "AudioToMotion":
         generator_dir = component_folder(weights, "mouth_eye_generator")
         extra = sorted(p.name for p in weights.glob("mouth_eye_generator_*") if p.is_dir())
         generators = [

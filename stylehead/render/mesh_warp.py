@@ -61,37 +61,68 @@ def _affines(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     return solution.transpose(0, 2, 1)
 
 
+def warp_maps(mesh: Mesh, target_points: np.ndarray, region: tuple[int, int, int, int], step: int = 1
+              ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """(map_x, map_y) float32 source coordinates for every pixel of ``region`` (x0, y0, x1, y1).
+
+    Pixels outside every target triangle map to (−1, −1). With ``step`` > 1 the triangles are
+    rasterised and the transforms evaluated on a grid ``step`` times coarser, and the maps are
+    resized to full resolution: for large images, where per-pixel work would dominate.
+    """
+    import cv2
+
+    x0, y0, x1, y1 = region
+    width, height = x1 - x0, y1 - y0
+    grid_w, grid_h = -(-width // step), -(-height // step)
+    target = np.asarray(target_points, dtype=np.float64)
+    triangles_target = target[mesh.triangles]  # (M, 3, 2)
+    triangles_source = mesh.points[mesh.triangles]
+    index = np.full((grid_h, grid_w), len(mesh.triangles), dtype=np.int32)  # the last row: outside
+    # Coarse samples sit at the centres of step × step blocks: where cv2.resize puts them back.
+    centre = (step - 1) / 2
+    shifted = np.round((triangles_target - [x0 + centre, y0 + centre]) / step * 16).astype(np.int32)
+    for i, triangle in enumerate(shifted):
+        cv2.fillConvexPoly(index, triangle, i, lineType=cv2.LINE_8, shift=4)
+    coefficients = _affines(triangles_source, triangles_target).reshape(-1, 6)
+    outside = np.array([[0, 0, -1, 0, 0, -1]], dtype=np.float64)  # maps to (−1, −1): the border value
+    coefficients = np.concatenate([coefficients, outside]).astype(np.float32)
+    xs, ys = np.meshgrid(np.arange(grid_w, dtype=np.float32) * step + np.float32(x0 + centre),
+                         np.arange(grid_h, dtype=np.float32) * step + np.float32(y0 + centre))  # fmt: skip
+    chosen = coefficients[index]  # (h, w, 6)
+    map_x = chosen[..., 0] * xs + chosen[..., 1] * ys + chosen[..., 2]
+    map_y = chosen[..., 3] * xs + chosen[..., 4] * ys + chosen[..., 5]
+    if step > 1:  # resize the (smooth) displacement, not the coordinates
+        size = (grid_w * step, grid_h * step)
+        full_x, full_y = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
+        map_x = cv2.resize(map_x - xs, size, interpolation=cv2.INTER_LINEAR)[:height, :width] + full_x
+        map_y = cv2.resize(map_y - ys, size, interpolation=cv2.INTER_LINEAR)[:height, :width] + full_y
+    return map_x, map_y
+
+
 def warp_image(
     image: np.ndarray, mesh: Mesh, target_points: np.ndarray, region: tuple[int, int, int, int] | None = None,
-    border_value: int = 0,
+    border_value: int = 0, step: int = 1, out: np.ndarray | None = None,
 ) -> np.ndarray:  # fmt: skip
     """Move the image so that the mesh's source points land on ``target_points`` ((N, 2) pixels).
 
     ``region`` (x0, y0, x1, y1) limits the work to a box outside which the caller guarantees no
     point moves (for example the box of a fixed :func:`face_ring`): the rest of the image is copied.
     Pixels outside every target triangle take ``border_value``; with border anchors in the mesh
-    the triangles cover the whole image.
+    the triangles cover the whole image. ``step``: see :func:`warp_maps`. ``out``: an array of the
+    image's shape to write into (the pixels outside ``region`` are copied into it).
     """
     import cv2
 
     height, width = image.shape[:2]
     x0, y0, x1, y1 = region if region is not None else (0, 0, width, height)
     x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
-    target = np.asarray(target_points, dtype=np.float64)
-    triangles_target = target[mesh.triangles]  # (M, 3, 2)
-    triangles_source = mesh.points[mesh.triangles]
-    index = np.full((y1 - y0, x1 - x0), len(mesh.triangles), dtype=np.int32)  # the last row: outside
-    shifted = np.round((triangles_target - [x0, y0]) * 16).astype(np.int32)
-    for i, triangle in enumerate(shifted):
-        cv2.fillConvexPoly(index, triangle, i, lineType=cv2.LINE_8, shift=4)
-    coefficients = _affines(triangles_source, triangles_target).reshape(-1, 6)
-    outside = np.array([[0, 0, -1, 0, 0, -1]], dtype=np.float64)  # maps to (−1, −1): the border value
-    coefficients = np.concatenate([coefficients, outside]).astype(np.float32)
-    xs, ys = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
-    chosen = coefficients[index]  # (h, w, 6)
-    map_x = chosen[..., 0] * xs + chosen[..., 1] * ys + chosen[..., 2]
-    map_y = chosen[..., 3] * xs + chosen[..., 4] * ys + chosen[..., 5]
-    out = image.copy()
+    if out is None:
+        out = image.copy()
+    else:
+        out[...] = image
+    if x1 <= x0 or y1 <= y0:
+        return out
+    map_x, map_y = warp_maps(mesh, target_points, (x0, y0, x1, y1), step)
     out[y0:y1, x0:x1] = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                                   borderValue=border_value)  # fmt: skip
     return out

@@ -1,0 +1,206 @@
+"""Portrait + audio → talking-head mp4: the whole of stylehead behind one call.
+
+    from stylehead import StyleHeadPipeline
+
+    pipe = StyleHeadPipeline.from_pretrained()          # the bundled weights, offline
+    result = pipe("portrait.png", "speech.wav", output="talking.mp4", seed=0)
+    print(result.video, result.timings)
+
+Weights resolve as :func:`stylehead.hub.resolve_weights` says (an explicit folder or Hub id, then
+``$STYLEHEAD_WEIGHTS``, then the weights inside the package). The audio becomes motion
+(:class:`~stylehead.motion.audio_to_motion.AudioToMotion`), the motion moves the portrait
+(:class:`~stylehead.render.warp_renderer.WarpRenderer`), and each frame goes straight to the
+encoder: memory does not grow with the audio's length.
+"""
+
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from stylehead.errors import StyleheadError
+from stylehead.hub import resolve_weights
+from stylehead.media import SAMPLE_RATE, VideoWriter, check_writable, read_audio, read_image
+from stylehead.motion.audio_to_motion import AudioToMotion, Motion, MotionControls
+from stylehead.motion.blinks import BlinkConfig
+from stylehead.motion.landmark_video import resample_motion
+from stylehead.render.framing import parse_size
+from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
+
+FPS_CHOICES = (25, 30, 60)
+CONTACT_SHEET_FRAMES = 12
+DEFAULT_MAX_SECONDS = 600.0
+
+
+@dataclass
+class AnimationResult:
+    """What one call produced."""
+
+    video: Path  # the H.264 + AAC mp4
+    motion: Motion  # the motion at the video's frame rate
+    fps: float
+    size: tuple[int, int]  # (width, height)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, and "total"
+    contact_sheet: Path | None = None
+    notes: list[str] = field(default_factory=list)  # things the user should know (several faces, silence)
+
+    @property
+    def num_frames(self) -> int:
+        return len(self.motion)
+
+
+class StyleHeadPipeline:
+    """The trained models, loaded once; call it for each portrait and audio clip."""
+
+    def __init__(self, motion_model: AudioToMotion, weights: Path | None = None):
+        self.motion_model = motion_model
+        self.weights = weights
+
+    @classmethod
+    def from_pretrained(cls, source: str | Path | None = None) -> "StyleHeadPipeline":
+        weights = resolve_weights(source)
+        return cls(AudioToMotion.from_pretrained(weights), weights)
+
+    def save_pretrained(self, folder: str | Path) -> Path:
+        """Copy the weights bundle (safetensors, configs and the model card) into ``folder``."""
+        if self.weights is None:
+            raise ValueError("this pipeline was built from objects, not a weights folder; nothing to copy")
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        for item in sorted(self.weights.iterdir()):
+            if item.name.startswith((".", "__")):
+                continue
+            if item.is_dir():
+                shutil.copytree(item, folder / item.name, dirs_exist_ok=True)
+            elif item.suffix in (".json", ".safetensors", ".md"):
+                shutil.copy2(item, folder / item.name)
+        return folder
+
+    def __call__(
+        self,
+        image: str | Path | np.ndarray,
+        audio: str | Path | np.ndarray,
+        output: str | Path | None = None,
+        *,
+        fps: int = 30,
+        size: int | str = 512,
+        mode: str = "crop",
+        mouth_scale: float = 1.0,
+        head_motion_scale: float = 1.0,
+        blink_rate: float | None = None,
+        still: bool = False,
+        seed: int = 0,
+        temperature: float | None = None,
+        max_seconds: float | None = DEFAULT_MAX_SECONDS,
+        overwrite: bool = False,
+        contact_sheet: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> AnimationResult:
+        """Animate ``image`` (a path or an (H, W, 3) uint8 RGB array) speaking ``audio``.
+
+        ``audio`` is a path (any format :func:`~stylehead.media.read_audio` takes) or (N,) float32
+        samples at 16 kHz. ``output`` is the mp4 to write (default: a new temporary folder); an
+        existing file is kept unless ``overwrite``. ``progress(done, total)`` is called per frame.
+        The same inputs and ``seed`` give the same video.
+        """
+        started = time.perf_counter()
+        timings: dict[str, float] = {}
+        notes: list[str] = []
+        if fps not in FPS_CHOICES:
+            raise StyleheadError(f"A frame rate of {fps} fps is not supported; use 25, 30 or 60.")
+        size = parse_size(size)
+        inputs = tuple(Path(p) for p in (image, audio) if isinstance(p, (str, Path)))
+        if output is None:
+            output = Path(tempfile.mkdtemp(prefix="stylehead-")) / "talking_head.mp4"
+        output = check_writable(output, overwrite=overwrite, inputs=inputs)
+        sheet_path = contact_sheet_path(output)
+        if contact_sheet:
+            check_writable(sheet_path, overwrite=overwrite, inputs=inputs)
+
+        samples = read_audio(audio, max_seconds=max_seconds) if not isinstance(audio, np.ndarray) else audio
+        samples = np.asarray(samples, np.float32)
+        if samples.size == 0:
+            raise StyleheadError("The audio is empty; give a clip with sound in it.")
+        if max_seconds is not None and len(samples) > max_seconds * SAMPLE_RATE:
+            raise StyleheadError(f"The audio is {len(samples) / SAMPLE_RATE:.0f} s long; the limit is "
+                                 f"{max_seconds:.0f} s. Cut it shorter.")  # fmt: skip
+        if np.abs(samples).max() < 1e-4:
+            notes.append("The audio is silent; the mouth stays closed.")
+        name = Path(image).name if isinstance(image, (str, Path)) else "the portrait"
+        picture = read_image(image) if not isinstance(image, np.ndarray) else image
+        timings["read"] = time.perf_counter() - started
+
+        mark = time.perf_counter()
+        portrait = Portrait.from_image(picture, name)
+        if portrait.num_faces > 1:
+            notes.append(f"{portrait.num_faces} faces were found in {name}; the largest one is animated.")
+        renderer = WarpRenderer(portrait, RenderConfig(mode=mode, size=size))
+        timings["face"] = time.perf_counter() - mark
+
+        mark = time.perf_counter()
+        controls = MotionControls(
+            mouth_scale=mouth_scale, head_motion_scale=head_motion_scale, temperature=temperature, still=still,
+            seed=seed, blinks=BlinkConfig(rate_per_minute=blink_rate) if blink_rate is not None else None,
+        )  # fmt: skip
+        motion = resample_motion(self.motion_model(samples, controls), fps)
+        # The video lasts as long as the audio (to the nearest frame).
+        count = max(1, round(len(samples) / SAMPLE_RATE * fps))
+        motion = _fit_length(motion, count)
+        targets = renderer.targets(motion)
+        timings["motion"] = time.perf_counter() - mark
+
+        render_time = encode_time = 0.0
+        sheet_at = set(np.linspace(0, count - 1, min(CONTACT_SHEET_FRAMES, count)).round().astype(int).tolist())
+        sheet: list[np.ndarray] = []
+        with VideoWriter(output, fps=fps, audio=samples) as writer:
+            for index in range(count):
+                mark = time.perf_counter()
+                frame = renderer.render(targets.landmarks[index], targets.head[index])
+                render_time += time.perf_counter() - mark
+                if contact_sheet and index in sheet_at:
+                    sheet.append(frame.copy())
+                mark = time.perf_counter()
+                writer.write(frame)
+                encode_time += time.perf_counter() - mark
+                if progress is not None:
+                    progress(index + 1, count)
+            mark = time.perf_counter()
+        encode_time += time.perf_counter() - mark  # finishing the file
+        timings["render"], timings["encode"] = render_time, encode_time
+        sheet_path = write_contact_sheet(sheet, sheet_path) if contact_sheet else None
+        timings["total"] = time.perf_counter() - started
+        return AnimationResult(output, motion, float(fps), renderer.size, timings, sheet_path, notes)
+
+
+def _fit_length(motion: Motion, count: int) -> Motion:
+    """Cut or extend (holding the last frame) ``motion`` to ``count`` frames."""
+    index = np.minimum(np.arange(count), len(motion) - 1)
+    return Motion(motion.points, motion.displacement[index], motion.pose[index], motion.blink[index], motion.fps)
+
+
+def contact_sheet_path(video: Path) -> Path:
+    """Where the contact sheet of ``video`` goes: beside it, ``<name>.contact.jpg``."""
+    return video.with_suffix(".contact.jpg")
+
+
+def write_contact_sheet(frames: list[np.ndarray], path: Path, columns: int = 4, width: int = 1024) -> Path:
+    """Tile frames (in time order, left to right) into one JPEG about ``width`` pixels wide."""
+    import cv2
+
+    from stylehead.media.image import write_image
+
+    rows = -(-len(frames) // columns)
+    height, frame_w = frames[0].shape[:2]
+    tile_w = max(1, width // columns)
+    tile_h = max(1, round(height * tile_w / frame_w))
+    sheet = np.full((rows * tile_h, columns * tile_w, 3), 255, np.uint8)
+    for i, frame in enumerate(frames):
+        r, c = divmod(i, columns)
+        sheet[r * tile_h : (r + 1) * tile_h, c * tile_w : (c + 1) * tile_w] = cv2.resize(
+            frame, (tile_w, tile_h), interpolation=cv2.INTER_AREA
+        )
+    return write_image(path, sheet)

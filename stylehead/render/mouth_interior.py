@@ -1,0 +1,130 @@
+"""A mouth interior for a portrait whose mouth opens wider than in the photo.
+
+Warping a closed mouth open stretches the lip line into the gap. Where the target mouth is more
+open than the portrait's, the inner-lip polygon is painted instead: a dark cavity shaded towards
+the corners, the upper teeth under the upper lip and a thinner, darker row of lower teeth above the
+lower lip. Colours come from the portrait (the lips' own hue for the cavity, the face's brightness
+for the teeth), edges are anti-aliased and feathered, and the paint fades in over the first pixels
+of extra opening, so small openings stay the warp's.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from stylehead.face.landmarks import INNER_LIP_PAIRS, INNER_LIPS, OUTER_LIPS
+
+UPPER_INNER = (60, 61, 62, 63, 64)
+LOWER_INNER = (64, 65, 66, 67, 60)
+TEETH_SHARE = 0.42  # the upper teeth cover up to this share of the opening...
+TEETH_MAX = 0.13  # ... and at most this share of the mouth's width
+LOWER_TEETH_SHARE = 0.12
+FADE_IN = 0.02  # extra opening (share of the mouth width) over which the interior fades in
+
+
+@dataclass(frozen=True)
+class MouthColors:
+    cavity: np.ndarray  # (3,) float32 RGB
+    teeth: np.ndarray
+    lower_teeth: np.ndarray
+
+
+def mouth_colors(image: np.ndarray, landmarks: np.ndarray) -> MouthColors:
+    """Cavity and teeth colours for a portrait's (68, 2) landmarks on ``image``.
+
+    The cavity is a darkened lip colour. The teeth take the portrait's own when it shows them (the
+    brightest pixels inside its inner lips, if they are brighter than the skin), otherwise an
+    off-white toned by the skin's brightness.
+    """
+    import cv2
+
+    lip_mask = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(lip_mask, [np.round(landmarks[list(OUTER_LIPS)]).astype(np.int32)], 1)
+    inner_mask = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(inner_mask, [np.round(landmarks[list(INNER_LIPS)]).astype(np.int32)], 1)
+    lips = image[(lip_mask & (1 - inner_mask)).astype(bool)].astype(np.float32)
+    lip = np.median(lips, 0) if len(lips) else np.array([150.0, 80.0, 80.0], np.float32)
+    x, y = np.round(landmarks[29]).astype(int)  # the nose bridge: skin
+    skin_patch = image[max(y - 3, 0) : y + 4, max(x - 3, 0) : x + 4].reshape(-1, 3).astype(np.float32)
+    skin = np.median(skin_patch, 0) if len(skin_patch) else np.array([200.0, 160.0, 140.0], np.float32)
+    teeth = np.array([236.0, 230.0, 218.0]) * np.clip(0.55 + 0.45 * skin.mean() / 200.0, 0.6, 1.0)
+    inside = image[inner_mask.astype(bool)].astype(np.float32)
+    if len(inside) >= 12:
+        bright = inside[inside.mean(1) >= np.quantile(inside.mean(1), 0.8)]
+        if bright.mean() > skin.mean():  # the portrait shows its teeth
+            teeth = np.median(bright, 0)
+    cavity = lip * 0.2 + np.array([8.0, 2.0, 3.0])
+    return MouthColors(cavity.astype(np.float32), np.minimum(teeth, 248).astype(np.float32),
+                       (np.asarray(teeth) * 0.8).astype(np.float32))  # fmt: skip
+
+
+def paint_mouth(frame: np.ndarray, landmarks: np.ndarray, rest_opening: float, colors: MouthColors) -> None:
+    """Paint the interior into ``frame`` (in place) for target (68, 2) canvas landmarks.
+
+    ``rest_opening`` is the portrait's own inner-lip gap in canvas pixels: only opening beyond it
+    is painted.
+    """
+    import cv2
+
+    width = float(np.linalg.norm(landmarks[64] - landmarks[60]))
+    opening = lip_gap(landmarks)
+    strength = np.clip((opening - rest_opening) / max(FADE_IN * width, 1e-6), 0.0, 1.0)
+    if strength <= 0 or width < 2:
+        return
+    inner = landmarks[list(INNER_LIPS), :2]
+    x0, y0 = np.floor(inner.min(0)).astype(int) - 3
+    x1, y1 = np.ceil(inner.max(0)).astype(int) + 4
+    height_px, width_px = frame.shape[:2]
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, width_px), min(y1, height_px)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return
+    shift = 4  # sub-pixel polygon coordinates
+    origin = np.array([x0, y0], np.float64)
+
+    def fill(points: np.ndarray) -> np.ndarray:
+        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        polygon = np.round((points - origin) * (1 << shift)).astype(np.int32)
+        cv2.fillPoly(mask, [polygon], 255, lineType=cv2.LINE_AA, shift=shift)
+        return mask.astype(np.float32) / 255
+
+    hole = fill(inner)
+    down = _normal(landmarks)
+    upper = landmarks[list(UPPER_INNER), :2].astype(np.float64)
+    lower = landmarks[list(LOWER_INNER), :2].astype(np.float64)
+    tooth_h = min(TEETH_SHARE * opening, TEETH_MAX * width)
+    low_h = min(LOWER_TEETH_SHARE * opening, 0.4 * TEETH_MAX * width)
+    teeth = fill(np.concatenate([upper, (upper + tooth_h * down)[::-1]]))
+    lower_teeth = fill(np.concatenate([lower, (lower - low_h * down)[::-1]]))
+    # Mouth coordinates: u along the mouth (−1 and 1 at the corners), v towards the chin (pixels).
+    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    centre = (landmarks[60, :2] + landmarks[64, :2]) / 2
+    across = np.array([down[1], -down[0]], np.float32)
+    u = ((xs - centre[0]) * across[0] + (ys - centre[1]) * across[1]) / max(width / 2, 1.0)
+    v = (xs - centre[0]) * down[0] + (ys - centre[1]) * down[1]
+    front = np.clip((0.85 - np.abs(u)) / 0.35, 0.0, 1.0)  # teeth fade into the dark corners
+    teeth *= front
+    lower_teeth *= front * 0.75 * (opening > 0.18 * width)  # only in wide openings
+    # Teeth darken towards their biting edge; the cavity towards the corners; a tongue near the lower lip.
+    tooth_shade = np.clip(1.0 - 0.25 * (v - v[teeth > 0.5].min(initial=0)) / max(tooth_h, 1.0), 0.7, 1.0)
+    shade = np.clip(1.0 - 0.5 * u**2, 0.4, 1.0)[..., None]
+    tongue = np.clip((v - (opening * 0.1)) / max(opening * 0.5, 1.0), 0.0, 1.0)[..., None] * 0.5
+    paint = colors.cavity * (1 - tongue) + (colors.cavity * 2.4) * tongue
+    paint = paint * (1 - lower_teeth[..., None]) + colors.lower_teeth * lower_teeth[..., None]
+    paint = paint * (1 - teeth[..., None]) + (colors.teeth * tooth_shade[..., None]) * teeth[..., None]
+    paint = cv2.GaussianBlur(paint * shade, (0, 0), max(0.5, width / 160))
+    alpha = cv2.GaussianBlur(hole, (0, 0), 0.6)[..., None] * strength
+    region = frame[y0:y1, x0:x1].astype(np.float32)
+    frame[y0:y1, x0:x1] = np.clip(region * (1 - alpha) + paint * alpha + 0.5, 0, 255).astype(np.uint8)
+
+
+def lip_gap(landmarks: np.ndarray) -> float:
+    """Mean inner-lip gap of (68, 2) landmarks, in their own units (pixels)."""
+    pairs = np.array(INNER_LIP_PAIRS)
+    return float(np.linalg.norm(landmarks[pairs[:, 0], :2] - landmarks[pairs[:, 1], :2], axis=-1).mean())
+
+
+def _normal(landmarks: np.ndarray) -> np.ndarray:
+    """Unit vector from the upper lip towards the lower (perpendicular to the mouth line)."""
+    across = landmarks[64, :2] - landmarks[60, :2]
+    across = across / max(float(np.linalg.norm(across)), 1e-9)
+    return np.array([-across[1], across[0]], np.float64)

@@ -1,0 +1,112 @@
+"""The one-shot warp renderer: a portrait moved by motion, frame by frame, with no neural network.
+
+Per portrait (once): find the face, estimate its pose, lift its landmarks into the face frame (its
+rest shape), choose the output framing, build the rig (landmarks, head outline, neck, torso, fixed
+anchors) and its triangle mesh, and take the mouth's colours.
+
+Per frame: move the rest shape by the motion's mouth/eye displacements and blinks, pose it by the
+portrait's pose plus the motion's head pose, project it; the head outline follows the head's rigid
+motion, the neck and torso a share of it; one piecewise-affine warp moves the portrait's pixels,
+and the mouth interior is painted where the mouth opens wider than in the photo.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from stylehead.face.align import transform_points
+from stylehead.face.detection import find_face
+from stylehead.face.frontal import to_face_frame, to_image
+from stylehead.face.pose import estimate_pose
+from stylehead.motion.audio_to_motion import Motion
+from stylehead.motion.blinks import close_eyes
+from stylehead.motion.rest_shape import apply_displacements
+from stylehead.render.framing import Framing, plan_framing
+from stylehead.render.head_rig import HeadRig, build_rig
+from stylehead.render.mesh_warp import warp_image
+from stylehead.render.mouth_interior import MouthColors, lip_gap, mouth_colors, paint_mouth
+
+
+@dataclass(frozen=True)
+class Portrait:
+    """A face photo ready to animate."""
+
+    image: np.ndarray  # (H, W, 3) uint8 RGB, the original
+    landmarks: np.ndarray  # (68, 2) float32 image pixels
+    pose: np.ndarray  # (6,) float64 rotation vector (rad) + translation (mm)
+    rest: np.ndarray  # (68, 3) float32 face-frame mm: the portrait's own face shape
+    num_faces: int = 1
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.image.shape[1], self.image.shape[0]
+
+    @classmethod
+    def from_image(cls, image: np.ndarray, name: str = "the portrait") -> "Portrait":
+        """Detect the (largest) face; :class:`~stylehead.errors.NoFaceError` when there is none."""
+        face = find_face(image, name)
+        size = (image.shape[1], image.shape[0])
+        pose, _ = estimate_pose(face.landmarks, size)
+        rest = to_face_frame(face.landmarks[None], pose[None], size)[0]
+        return cls(image, face.landmarks.astype(np.float32), pose, rest, face.num_faces)
+
+
+@dataclass
+class RenderConfig:
+    mode: str = "crop"  # "crop": the face crop; "full": the whole portrait
+    size: int | str = 512  # 256, 512 or "original"
+    grid_step: int = 2  # the warp's maps are computed every this many pixels and resized (65 dB vs 1)
+    max_work_side: int = 1024  # larger warped regions get a coarser grid still
+
+
+@dataclass(frozen=True)
+class FrameTargets:
+    """Where everything goes in each frame, on the canvas."""
+
+    landmarks: np.ndarray  # (T, 68, 2) float32
+    head: np.ndarray  # (T, 2, 3) float64: the head's rigid motion as a 2D affine
+
+
+class WarpRenderer:
+    """Render frames of one portrait. Frames come back in one reused buffer: copy to keep them."""
+
+    def __init__(self, portrait: Portrait, config: RenderConfig | None = None):
+        self.portrait = portrait
+        self.config = config or RenderConfig()
+        self.framing: Framing = plan_framing(portrait.size, portrait.landmarks, self.config.mode, self.config.size)
+        self.canvas = self.framing.canvas(portrait.image)
+        self.landmarks = transform_points(portrait.landmarks.astype(np.float64), self.framing.matrix)
+        self.rig: HeadRig = build_rig(self.landmarks, self.framing.width, self.framing.height)
+        self.colors: MouthColors = mouth_colors(self.canvas, self.landmarks)
+        self.rest_gap = lip_gap(self.landmarks)
+        self._buffer = np.empty_like(self.canvas)
+        rest_h = np.concatenate([self.landmarks, np.ones((68, 1))], axis=1)  # (68, 3)
+        self._fit = np.linalg.pinv(rest_h)  # least-squares affine from the rest landmarks
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.framing.width, self.framing.height
+
+    def targets(self, motion: Motion) -> FrameTargets:
+        """Canvas landmarks and head motion for every frame of ``motion``."""
+        portrait = self.portrait
+        face = apply_displacements(portrait.rest, motion.displacement, motion.points)
+        face = close_eyes(face, motion.blink.astype(np.float32))
+        pose = np.repeat(portrait.pose[None], len(motion), axis=0)
+        pose[:, :3] += np.radians(motion.pose[:, :3].astype(np.float64))
+        pose[:, 3:] += motion.pose[:, 3:]
+        landmarks = transform_points(to_image(face, pose, portrait.size).astype(np.float64), self.framing.matrix)
+        rigid = to_image(np.repeat(portrait.rest[None], len(motion), axis=0), pose, portrait.size)
+        rigid = transform_points(rigid.astype(np.float64), self.framing.matrix)  # (T, 68, 2)
+        head = (self._fit @ rigid).transpose(0, 2, 1)  # (T, 2, 3)
+        return FrameTargets(landmarks.astype(np.float32), head)
+
+    def render(self, landmarks: np.ndarray, head: np.ndarray) -> np.ndarray:
+        """One (H, W, 3) uint8 frame for (68, 2) canvas landmarks and a (2, 3) head affine."""
+        target = self.rig.place(landmarks.astype(np.float64), head)
+        x0, y0, x1, y1 = self.rig.region(target)
+        side = max(min(x1, self.framing.width) - max(x0, 0), min(y1, self.framing.height) - max(y0, 0))
+        step = max(self.config.grid_step, -(-side // self.config.max_work_side))
+        frame = warp_image(self.canvas, self.rig.mesh, target, (x0, y0, x1, y1), step=step, out=self._buffer)
+        paint_mouth(frame, landmarks, self.rest_gap, self.colors)
+        return frame
