@@ -59,7 +59,7 @@ def parse_size(size: int | str) -> int | str:
 
 
 def _even(value: float) -> int:
-    return max(2, int(round(value / 2)) * 2)
+    return max(2, round(value / 2) * 2)
 
 
 def plan_framing(image_size: tuple[int, int], landmarks: np.ndarray, mode: str = "crop",

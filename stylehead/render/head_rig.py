@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stylehead.face.landmarks import INNER_LIP_PAIRS, RIGHT_EYELIDS, LEFT_EYELIDS
+from stylehead.face.landmarks import INNER_LIP_PAIRS, LEFT_EYELIDS, RIGHT_EYELIDS
 from stylehead.render.mesh_warp import Mesh, border_anchors
 
 NECK_FOLLOW = 0.55  # share of the head's motion the neck follows
@@ -97,9 +97,9 @@ def build_rig(landmarks: np.ndarray, width: int, height: int) -> HeadRig:
     torso = np.stack([centre + (chin_depth + 0.85 * face_h) * down + k * face_w * across for k in (-1.0, 0.0, 1.0)])
     ring_angles = np.linspace(0, 2 * np.pi, RING_POINTS, endpoint=False)
     ring_centre = centre + 0.3 * face_h * down
-    ring = ring_centre + RING_SCALE * (
-        np.cos(ring_angles)[:, None] * radius_x * across + np.sin(ring_angles)[:, None] * (radius_up + 0.3 * face_h) * down
-    )  # fmt: skip
+    ring_x = np.cos(ring_angles)[:, None] * radius_x * across
+    ring_y = np.sin(ring_angles)[:, None] * (radius_up + 0.3 * face_h) * down
+    ring = ring_centre + RING_SCALE * (ring_x + ring_y)
     inside = (ring[:, 0] > 1) & (ring[:, 0] < width - 2) & (ring[:, 1] > 1) & (ring[:, 1] < height - 2)
     border = border_anchors(width, height, per_side=4)
     points = np.concatenate([landmarks, head, neck, torso, ring[inside], border])
