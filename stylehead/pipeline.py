@@ -42,6 +42,7 @@ class AnimationResult:
 
     video: Path  # the H.264 + AAC mp4
     motion: Motion  # the motion at the video's frame rate
+    landmarks: np.ndarray  # (T, 68, 2) float32: where each frame's landmarks were put, output pixels
     fps: float
     size: tuple[int, int]  # (width, height)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, and "total"
@@ -173,7 +174,7 @@ class StyleHeadPipeline:
         timings["render"], timings["encode"] = render_time, encode_time
         sheet_path = write_contact_sheet(sheet, sheet_path) if contact_sheet else None
         timings["total"] = time.perf_counter() - started
-        return AnimationResult(output, motion, float(fps), renderer.size, timings, sheet_path, notes)
+        return AnimationResult(output, motion, targets.landmarks, float(fps), renderer.size, timings, sheet_path, notes)
 
 
 def _fit_length(motion: Motion, count: int) -> Motion:

@@ -26,6 +26,11 @@ TORSO_FOLLOW = 0.2  # share the shoulders follow
 HEAD_POINTS = 11
 RING_POINTS = 16
 RING_SCALE = 1.9  # the fixed ring's radii, in head-ellipse radii
+# The head outline must enclose the hair, which moves with the head: its half-width in face widths
+# (ear to ear) and its top above the brows in face heights (brows to chin). Generous, because
+# background inside the outline moves a little, but hair outside it would be smeared.
+HEAD_WIDTH = 0.85
+HEAD_ABOVE_BROWS = 0.9
 
 
 @dataclass(frozen=True)
@@ -83,7 +88,10 @@ def build_rig(landmarks: np.ndarray, width: int, height: int) -> HeadRig:
     across = landmarks[16] - landmarks[0]
     across /= max(np.linalg.norm(across), 1e-9)
     down = np.array([-across[1], across[0]])
-    radius_x, radius_up = 0.62 * face_w, 0.55 * face_h + np.dot(centre - landmarks[17:27].mean(0), -down)
+    radius_x, radius_up = (
+        HEAD_WIDTH * face_w,
+        HEAD_ABOVE_BROWS * face_h + np.dot(centre - landmarks[17:27].mean(0), down),
+    )
     radius_up = max(radius_up, 0.6 * face_h)
     angles = np.linspace(np.pi * 0.95, np.pi * 0.05, HEAD_POINTS)  # from the left ear over the top
     head = centre + np.cos(angles)[:, None] * radius_x * across - np.sin(angles)[:, None] * radius_up * down
