@@ -148,8 +148,8 @@ class StyleHeadPipeline:
             seed=seed, blinks=BlinkConfig(rate_per_minute=blink_rate) if blink_rate is not None else None,
         )  # fmt: skip
         motion = resample_motion(self.motion_model(samples, controls), fps)
-        # The video lasts as long as the audio (to the nearest frame).
-        count = max(1, round(len(samples) / SAMPLE_RATE * fps))
+        # The video lasts as long as the audio, to the frame (never longer: the writer cuts at the sound's end).
+        count = max(1, int(len(samples) * fps // SAMPLE_RATE))
         motion = _fit_length(motion, count)
         targets = renderer.targets(motion)
         timings["motion"] = time.perf_counter() - mark

@@ -30,6 +30,8 @@ class MediaInfo:
     duration: float | None  # seconds, None when the container does not say
     fps: float | None  # frames per second of the video stream
     size: tuple[int, int] | None  # (width, height) of the video stream
+    video_codec: str | None = None  # e.g. "h264"
+    audio_codec: str | None = None  # e.g. "aac"
 
 
 _NOT_MEDIA = {"tty"}  # ffmpeg "plays" any text file as ANSI art: that is not a video
@@ -59,19 +61,21 @@ def probe(path: str | Path) -> MediaInfo:
     duration = None
     if m := _DURATION.search(log):
         duration = int(m[1]) * 3600 + int(m[2]) * 60 + float(m[3])
-    has_video, fps, size = False, None, None
+    has_video, fps, size, video_codec = False, None, None, None
     for m in _VIDEO.finditer(log):
         desc = m[1]
         if "attached pic" in desc:  # album art inside an mp3/m4a is not a video
             continue
         has_video = True
+        video_codec = desc.split()[0].rstrip(",")
         if s := _SIZE.search(desc):
             size = (int(s[1]), int(s[2]))
         if f := _FPS.search(desc):
             fps = float(f[1])
         break
-    has_audio = re.search(r"Stream #\S+.*?: Audio:", log) is not None
-    return MediaInfo(has_video=has_video, has_audio=has_audio, duration=duration, fps=fps, size=size)
+    audio = re.search(r"Stream #\S+.*?: Audio: (\w+)", log)
+    return MediaInfo(has_video=has_video, has_audio=audio is not None, duration=duration, fps=fps, size=size,
+                     video_codec=video_codec, audio_codec=audio[1] if audio else None)  # fmt: skip
 
 
 def decode_audio(path: str | Path, sample_rate: int) -> bytes:
