@@ -60,3 +60,139 @@ def test_region_limited_warp_matches_the_full_warp(portrait, face_mesh):
     full = warp_image(portrait, mesh, target)
     part = warp_image(portrait, mesh, target, region=(x0, y0, x1, y1))
     assert np.abs(full.astype(int) - part).max() <= 1
+
+
+# The warp renderer ----------------------------------------------------------------------------------
+
+
+def still_motion(points, count=3, blink=0.0):
+    from stylehead.motion.audio_to_motion import Motion
+
+    return Motion(points, np.zeros((count, len(points), 3), np.float32), np.zeros((count, 6), np.float32),
+                  np.full(count, blink, np.float32), 30.0)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def example_portrait(portrait):
+    from stylehead.render.warp_renderer import Portrait
+
+    return Portrait.from_image(portrait)
+
+
+MOVING = tuple(range(48, 68)) + tuple(range(5, 12)) + tuple(range(36, 48))
+
+
+@pytest.mark.parametrize("mode", ["crop", "full"])
+def test_zero_motion_renders_the_source(example_portrait, mode):
+    from stylehead.render.fidelity import psnr
+    from stylehead.render.warp_renderer import RenderConfig, WarpRenderer
+
+    renderer = WarpRenderer(example_portrait, RenderConfig(mode=mode, size=512))
+    targets = renderer.targets(still_motion(MOVING))
+    frame = renderer.render(targets.landmarks[0], targets.head[0])
+    assert psnr(frame, renderer.canvas) >= 35
+
+
+def test_head_turn_moves_the_head_not_the_background(example_portrait):
+    from stylehead.render.fidelity import background_change, body_mask
+    from stylehead.render.warp_renderer import RenderConfig, WarpRenderer
+
+    renderer = WarpRenderer(example_portrait, RenderConfig(size=512))
+    motion = still_motion(MOVING, count=4)
+    motion.pose[:, :3] = [[4, 0, 0], [0, 6, 0], [0, 0, -5], [-3, -6, 4]]  # degrees: pitch, yaw, roll
+    targets = renderer.targets(motion)
+    frames, placed = [], []
+    for landmarks, head in zip(targets.landmarks, targets.head, strict=True):
+        frames.append(renderer.render(landmarks, head).copy())
+        placed.append(renderer.rig.place(landmarks.astype(np.float64), head))
+    moved = np.linalg.norm(targets.landmarks - renderer.landmarks[None], axis=-1).max(1)
+    assert moved.min() > 3  # the head really moved (pixels)
+    mask = body_mask(renderer.rig, renderer.canvas.shape[:2], placed)
+    assert background_change(frames, renderer.canvas, mask) < 2.0
+    assert np.abs(frames[0][:2].astype(int) - renderer.canvas[:2]).mean() < 2.0  # the canvas border is anchored
+
+
+def test_blink_closes_the_eyes_and_an_open_mouth_shows_a_dark_interior(example_portrait):
+    from stylehead.face import eye_opening, find_face
+    from stylehead.render.warp_renderer import RenderConfig, WarpRenderer
+
+    renderer = WarpRenderer(example_portrait, RenderConfig(size=512))
+    open_eyes = find_face(renderer.canvas).landmarks
+    blink = renderer.targets(still_motion(MOVING, blink=1.0))
+    frame = renderer.render(blink.landmarks[0], blink.head[0])
+    closed = find_face(frame).landmarks
+    assert eye_opening(closed[None])[0] < 0.5 * eye_opening(open_eyes[None])[0]
+
+    motion = still_motion(MOVING)
+    lower = [MOVING.index(i) for i in (56, 57, 58, 65, 66, 67, 6, 7, 8, 9, 10)]
+    motion.displacement[:, lower, 1] = 9.0  # mm: the jaw drops, the mouth opens
+    targets = renderer.targets(motion)
+    frame = renderer.render(targets.landmarks[0], targets.head[0])
+    import cv2
+
+    inside = np.zeros(frame.shape[:2], np.uint8)
+    cv2.fillPoly(inside, [np.round(targets.landmarks[0, 60:68]).astype(np.int32)], 1)
+    pixels = frame[inside.astype(bool)].astype(float).mean(1)
+    lips = renderer.canvas[int(renderer.landmarks[57, 1]), int(renderer.landmarks[57, 0])].astype(float).mean()
+    assert inside.sum() > 100
+    assert (pixels < 0.5 * lips).mean() > 0.2  # a dark cavity, not stretched lips
+    assert np.percentile(pixels, 90) - np.percentile(pixels, 10) > 80  # and bright teeth against it
+
+
+def _placed(canvas_size, portrait, scale, offset):
+    import cv2
+
+    small = cv2.resize(portrait, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    canvas = np.full((*canvas_size[::-1], 3), 140, np.uint8)
+    x, y = offset
+    h, w = small.shape[:2]
+    x0, y0 = max(x, 0), max(y, 0)
+    x1, y1 = min(x + w, canvas_size[0]), min(y + h, canvas_size[1])
+    canvas[y0:y1, x0:x1] = small[y0 - y : y1 - y, x0 - x : x1 - x]
+    return canvas
+
+
+@pytest.mark.parametrize(
+    ("case", "canvas_size", "scale", "offset"),
+    [
+        ("face at the left border", (640, 480), 1.0, (-170, -20)),
+        ("small face", (1280, 960), 0.3, (600, 400)),
+    ],
+)
+def test_difficult_framings_render(portrait, case, canvas_size, scale, offset):
+    from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
+
+    image = _placed(canvas_size, portrait, scale, offset)
+    subject = Portrait.from_image(image)
+    for mode in ("crop", "full"):
+        renderer = WarpRenderer(subject, RenderConfig(mode=mode, size=256))
+        motion = still_motion(MOVING, count=2)
+        motion.pose[1, 1] = 5.0
+        targets = renderer.targets(motion)
+        frame = renderer.render(targets.landmarks[1], targets.head[1])
+        assert frame.shape == (renderer.size[1], renderer.size[0], 3), case
+        assert np.isfinite(frame).all() and frame.std() > 10, case
+
+
+def test_very_large_image_is_worked_small_and_kept_full_size(portrait):
+    import time
+
+    from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
+
+    large = _placed((4000, 3000), portrait, 2.0, (1400, 900))  # 12 megapixels, the face 2.5× the example's
+    subject = Portrait.from_image(large)
+    renderer = WarpRenderer(subject, RenderConfig(mode="full", size="original"))
+    assert renderer.size == (4000, 3000)
+    motion = still_motion(MOVING, count=2)
+    motion.pose[1, 1] = 5.0
+    targets = renderer.targets(motion)
+    renderer.render(targets.landmarks[1], targets.head[1])  # warm-up
+    started = time.perf_counter()
+    frame = renderer.render(targets.landmarks[1], targets.head[1])
+    elapsed = time.perf_counter() - started
+    assert frame.shape == (3000, 4000, 3)
+    assert np.array_equal(frame[:300, :300], large[:300, :300])  # far from the head: the original pixels
+    face = (slice(900, 1900), slice(1400, 2400))
+    change = np.abs(frame[face].astype(int) - large[face])
+    assert change.mean() > 0.5 and change.max() > 50  # the head turned
+    assert elapsed < 2.0  # a coarse work grid, not per-pixel work on 12 million pixels

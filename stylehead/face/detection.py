@@ -16,6 +16,7 @@ import numpy as np
 from stylehead.errors import NoFaceError
 
 DETECT_MAX_SIDE = 640  # images are shrunk to this longer side before full-frame detection
+SMALL_FACE_MAX_SIDE = 2048  # the full-size search for small faces upsamples images up to this side
 HOG_MIN_FACE = 80  # dlib's HOG window: faces smaller than this (pixels) need upsampling
 
 
@@ -125,7 +126,8 @@ def detect_faces(image: np.ndarray, use_cnn: bool = True) -> list[FaceBox]:
     The image is shrunk to :data:`DETECT_MAX_SIDE` for speed and upsampled when that would leave
     faces below HOG's minimum size. With ``use_cnn``, dlib's CNN detector checks each HOG box
     when there are several (HOG's false positives on textures can be larger than the real face),
-    and runs on a copy at most 400 px wide when HOG finds nothing.
+    and runs on a copy at most 400 px wide when HOG finds nothing. Last, a large image in which
+    nothing was found is searched again at full size, for faces too small to survive the shrinking.
     """
     factor = min(1.0, DETECT_MAX_SIDE / max(image.shape[:2]))
     small = _resize(image, factor) if factor < 1 else image
@@ -147,6 +149,10 @@ def detect_faces(image: np.ndarray, use_cnn: bool = True) -> list[FaceBox]:
             )
             for d in found
         ]
+    if not boxes and factor < 0.75:
+        # Small faces in large photos vanish when the image is shrunk: look again at full size.
+        full = to_gray(image)
+        boxes = detect_hog(full, 1 if max(full.shape) <= SMALL_FACE_MAX_SIDE else 0)
     return sorted(_drop_weak_overlaps(boxes), key=lambda b: -b.area)
 
 

@@ -18,7 +18,7 @@ from stylehead.face.align import alignment_matrix
 
 MODES = ("crop", "full")
 SIZES = (256, 512, "original")
-CROP_ZOOM = 0.72  # < 1 shows more than the tight face crop: the whole head and the top of the torso
+CROP_ZOOM = 0.66  # < 1 shows more than the tight face crop: the whole head and the top of the torso
 
 
 @dataclass(frozen=True)
