@@ -143,16 +143,12 @@ def cmd_evaluate_lipsync(args: argparse.Namespace) -> None:
     import json
 
     from stylehead.errors import StyleheadError
-    from stylehead.media import VIDEO_SUFFIXES, check_writable
+    from stylehead.media import check_writable
     from stylehead.motion.audio_to_motion import AudioToMotion
     from stylehead.motion.lipsync_eval import METHODS, evaluate_lipsync
 
     folder = Path(args.clips)
-    if not folder.is_dir():
-        raise StyleheadError(f"{folder} is not a folder; give a folder of videos with sound.")
-    clips = sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
-    if not clips:
-        raise StyleheadError(f"{folder} holds no videos ({', '.join(VIDEO_SUFFIXES)}).")
+    clips = _video_folder(folder)
     output = check_writable(args.output, overwrite=args.overwrite)
     model = AudioToMotion.from_pretrained(args.weights)
     report = evaluate_lipsync(clips, model, progress=lambda row: print(
@@ -164,6 +160,46 @@ def cmd_evaluate_lipsync(args: argparse.Namespace) -> None:
     for method in METHODS:
         m = report["summary"][method]
         print(f"{method:<10}{m['mouth_corr']:>12.3f}{m['lmd']:>10.3f}{m['dv']:>10.3f}{m['da']:>10.1f}")
+    print(f"{len(report['clips'])} clips scored, {len(report['skipped'])} skipped -> {output}")
+    output.write_text(json.dumps(report, indent=1))
+
+
+def _video_folder(folder: Path) -> list[Path]:
+    from stylehead.errors import StyleheadError
+    from stylehead.media import VIDEO_SUFFIXES
+
+    if not folder.is_dir():
+        raise StyleheadError(f"{folder} is not a folder; give a folder of videos with sound.")
+    clips = sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
+    if not clips:
+        raise StyleheadError(f"{folder} holds no videos ({', '.join(VIDEO_SUFFIXES)}).")
+    return clips
+
+
+def cmd_evaluate_talking_head(args: argparse.Namespace) -> None:
+    """The paper's Table 2 on real clips: animate each clip's first frame with its own audio and compare."""
+    import json
+
+    from stylehead.errors import StyleheadError
+    from stylehead.media import check_writable
+    from stylehead.pipeline import StyleHeadPipeline
+    from stylehead.talking_head_eval import KEYS, METHODS, evaluate_talking_head
+
+    clips = _video_folder(Path(args.clips))
+    output = check_writable(args.output, overwrite=args.overwrite)
+    pipeline = StyleHeadPipeline.from_pretrained(args.weights)
+    report = evaluate_talking_head(
+        clips, pipeline, seed=args.seed, mouth_scale=args.mouth_scale,
+        progress=lambda row: print(f"  {row['clip']}: {row['frames']} frames, LMD model {row['model']['lmd']:.2f}, "
+                                   f"static {row['static']['lmd']:.2f}", file=sys.stderr),
+    )  # fmt: skip
+    if not report["clips"]:
+        raise StyleheadError(f"None of the {len(clips)} videos in {args.clips} could be scored (no sound or no face).")
+    print(f"{'method':<10}" + "".join(f"{name:>10}" for name in ("LMD", "D-L", "D-V", "D-A %", "CPBD")))
+    for method in METHODS:
+        m = report["summary"][method]
+        print(f"{method:<10}" + "".join(f"{m[key]:>10.3f}" for key in KEYS))
+    print(f"{'real':<10}" + " " * 40 + f"{report['summary']['real']['cpbd']:>10.3f}")
     print(f"{len(report['clips'])} clips scored, {len(report['skipped'])} skipped -> {output}")
     output.write_text(json.dumps(report, indent=1))
 
@@ -235,6 +271,15 @@ def build_parser() -> argparse.ArgumentParser:
     lipsync.add_argument("--weights", help="weights folder or Hub repo id (default: the bundled weights)")
     lipsync.add_argument("--overwrite", action="store_true", help="replace the report if it exists")
     lipsync.set_defaults(run=cmd_evaluate_lipsync)
+    talking = benches.add_parser("talking-head", help="the paper's Table 2: LMD, D-L, D-V, D-A, CPBD vs static",
+                                 description=cmd_evaluate_talking_head.__doc__)  # fmt: skip
+    talking.add_argument("--clips", required=True, help="a folder of talking-face videos with sound")
+    talking.add_argument("-o", "--output", required=True, help="the JSON report to write")
+    talking.add_argument("--seed", type=int, default=0, help="head motion and blink seed")
+    talking.add_argument("--mouth-scale", type=float, default=1.0, help="mouth motion amplitude")
+    talking.add_argument("--weights", help="weights folder or Hub repo id (default: the bundled weights)")
+    talking.add_argument("--overwrite", action="store_true", help="replace the report if it exists")
+    talking.set_defaults(run=cmd_evaluate_talking_head)
     return parser
 
 

@@ -51,8 +51,10 @@ def mouth_colors(image: np.ndarray, landmarks: np.ndarray) -> MouthColors:
     inside = image[inner_mask.astype(bool)].astype(np.float32)
     if len(inside) >= 12:
         bright = inside[inside.mean(1) >= np.quantile(inside.mean(1), 0.8)]
-        if bright.mean() > skin.mean():  # the portrait shows its teeth
-            teeth = np.median(bright, 0)
+        colour = np.median(bright, 0)
+        neutral = colour.max() - colour.min() < 0.25 * colour.mean()  # teeth are near-grey, not lip or tongue
+        if colour.mean() > max(skin.mean(), 140) and neutral:  # the portrait shows its teeth
+            teeth = colour
     cavity = lip * 0.2 + np.array([8.0, 2.0, 3.0])
     return MouthColors(cavity.astype(np.float32), np.minimum(teeth, 248).astype(np.float32),
                        (np.asarray(teeth) * 0.8).astype(np.float32))  # fmt: skip

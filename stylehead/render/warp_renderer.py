@@ -20,7 +20,7 @@ from stylehead.face.frontal import to_face_frame, to_image
 from stylehead.face.pose import estimate_pose
 from stylehead.motion.audio_to_motion import Motion
 from stylehead.motion.blinks import close_eyes
-from stylehead.motion.rest_shape import apply_displacements
+from stylehead.motion.rest_shape import apply_displacements, close_to_rest
 from stylehead.render.framing import Framing, plan_framing
 from stylehead.render.head_rig import HeadRig, build_rig
 from stylehead.render.mesh_warp import warp_image
@@ -34,7 +34,8 @@ class Portrait:
     image: np.ndarray  # (H, W, 3) uint8 RGB, the original
     landmarks: np.ndarray  # (68, 2) float32 image pixels
     pose: np.ndarray  # (6,) float64 rotation vector (rad) + translation (mm)
-    rest: np.ndarray  # (68, 3) float32 face-frame mm: the portrait's own face shape
+    rest: np.ndarray  # (68, 3) float32 face-frame mm: the portrait's face with its mouth at rest
+    own: np.ndarray  # (68, 3) float32 face-frame mm: the portrait's face as photographed
     num_faces: int = 1
 
     @property
@@ -47,8 +48,12 @@ class Portrait:
         face = find_face(image, name)
         size = (image.shape[1], image.shape[0])
         pose, _ = estimate_pose(face.landmarks, size)
-        rest = to_face_frame(face.landmarks[None], pose[None], size)[0]
-        return cls(image, face.landmarks.astype(np.float32), pose, rest, face.num_faces)
+        own = to_face_frame(face.landmarks[None], pose[None], size)[0]
+        return cls(image, face.landmarks.astype(np.float32), pose, close_to_rest(own), own, face.num_faces)
+
+    def own_displacement(self, points: tuple[int, ...]) -> np.ndarray:
+        """(P, 3): the displacement from :attr:`rest` that gives back the photo's own face."""
+        return (self.own - self.rest)[list(points)]
 
 
 @dataclass
@@ -96,7 +101,7 @@ class WarpRenderer:
         pose[:, :3] += np.radians(motion.pose[:, :3].astype(np.float64))
         pose[:, 3:] += motion.pose[:, 3:]
         landmarks = transform_points(to_image(face, pose, portrait.size).astype(np.float64), self.framing.matrix)
-        rigid = to_image(np.repeat(portrait.rest[None], len(motion), axis=0), pose, portrait.size)
+        rigid = to_image(np.repeat(portrait.own[None], len(motion), axis=0), pose, portrait.size)
         rigid = transform_points(rigid.astype(np.float64), self.framing.matrix)  # (T, 68, 2)
         head = (self._fit @ rigid).transpose(0, 2, 1)  # (T, 2, 3)
         return FrameTargets(landmarks.astype(np.float32), head)
