@@ -45,7 +45,7 @@ def evaluate_clip(path: Path, pipeline: StyleHeadPipeline, work_dir: Path, seed:
     first = int(np.argmax(real.valid))
     source = _frames_at(path, {first})[first]
     fps = min(FPS_CHOICES, key=lambda choice: abs(choice - real.fps))
-    driving = audio[int(round(first / real.fps * SAMPLE_RATE)) :]
+    driving = audio[round(first / real.fps * SAMPLE_RATE) :]
     result = pipeline(source, driving, work_dir / f"{path.stem}.mp4", fps=fps, size="original", mode="full",
                       seed=seed, overwrite=True, **controls)  # fmt: skip
     generated = track_video(result.video)
@@ -69,7 +69,7 @@ def evaluate_clip(path: Path, pipeline: StyleHeadPipeline, work_dir: Path, seed:
         "model": {
             **talking_head_metrics(gen_landmarks, real_landmarks),
             "cpbd": cpbd(list(_frames_at(result.video, sample).values())),
-        },  # fmt: skip
+        },
         "static": {**talking_head_metrics(static_landmarks, real_landmarks), "cpbd": cpbd([source])},
         "real": {"cpbd": cpbd(list(_frames_at(path, real_sample).values()))},
     }
