@@ -204,6 +204,42 @@ def cmd_evaluate_talking_head(args: argparse.Namespace) -> None:
     output.write_text(json.dumps(report, indent=1))
 
 
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def cmd_benchmark_speed(args: argparse.Namespace) -> None:
+    """End-to-end speed at 512x512, 30 fps on 10 s of audio, the encode-only floor, and 10-minute memory."""
+    import json
+
+    from stylehead.errors import StyleheadError
+    from stylehead.media import check_readable, check_writable
+    from stylehead.pipeline import StyleHeadPipeline
+    from stylehead.speed_benchmark import run_benchmark
+
+    image = Path(args.image) if args.image else EXAMPLES / "portrait.png"
+    audio = Path(args.audio) if args.audio else EXAMPLES / "speech.wav"
+    if not image.exists() or not audio.exists():
+        raise StyleheadError("The bundled examples are not beside this installation; pass --image and --audio.")
+    check_readable(image), check_readable(audio)
+    output = check_writable(args.output, overwrite=args.overwrite)
+    pipeline = StyleHeadPipeline.from_pretrained(args.weights)
+    report = run_benchmark(pipeline, image, audio, args.long_minutes or None,
+                           progress=lambda line: print(f"  {line}", file=sys.stderr))  # fmt: skip
+    summary, speed = report["summary"], report["speed"]
+    print(f"{speed['input_seconds']:g} s at {speed['size'][0]}x{speed['size'][1]}, {speed['fps']} fps: "
+          f"real-time factor {summary['real_time_factor']:.2f} (target >= 1, goal 2)")  # fmt: skip
+    print("frames/s by stage: " + ", ".join(f"{k} {v:.1f}" for k, v in summary["stage_fps"].items()))
+    print(f"encode-only floor {summary['encode_floor_fps']:.1f} frames/s; end to end runs at "
+          f"{100 * summary['share_of_floor']:.0f}% of it")  # fmt: skip
+    if report["memory"]:
+        memory = report["memory"]
+        print(f"{memory['minutes']:g} minutes of audio: peak memory {memory['peak_memory_mb']:.0f} MB "
+              f"(python {memory['peak_memory_mb_python']:.0f} MB + encoder), "
+              f"{memory['real_time_factor']:.2f}x real time")  # fmt: skip
+    output.write_text(json.dumps(report, indent=1))
+    print(f"-> {output}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stylehead",
@@ -280,6 +316,17 @@ def build_parser() -> argparse.ArgumentParser:
     talking.add_argument("--weights", help="weights folder or Hub repo id (default: the bundled weights)")
     talking.add_argument("--overwrite", action="store_true", help="replace the report if it exists")
     talking.set_defaults(run=cmd_evaluate_talking_head)
+    benchmark = commands.add_parser("benchmark", help="measure speed and memory on this machine")
+    kinds = benchmark.add_subparsers(dest="kind", required=True, metavar="WHAT")
+    speed = kinds.add_parser("speed", help="real-time factor, stage frames/s, encode floor, 10-minute memory",
+                             description=cmd_benchmark_speed.__doc__)  # fmt: skip
+    speed.add_argument("-o", "--output", required=True, help="the JSON report to write")
+    speed.add_argument("--image", help="portrait (default: examples/portrait.png)")
+    speed.add_argument("--audio", help="audio, repeated to length (default: examples/speech.wav)")
+    speed.add_argument("--long-minutes", type=float, default=10.0, help="length of the memory run (0: skip it)")
+    speed.add_argument("--weights", help="weights folder or Hub repo id (default: the bundled weights)")
+    speed.add_argument("--overwrite", action="store_true", help="replace the report if it exists")
+    speed.set_defaults(run=cmd_benchmark_speed)
     return parser
 
 

@@ -14,7 +14,7 @@ template, not from the video. Distances are in percent of the real face's intero
 
 import numpy as np
 
-from stylehead.face.landmarks import INNER_LIPS, MOUTH, interocular_distance, mouth_opening
+from stylehead.face.landmarks import INNER_LIPS, MOUTH, RIGID, interocular_distance, mouth_opening
 
 
 def pearson(a: np.ndarray, b: np.ndarray) -> float:
@@ -53,27 +53,45 @@ def lipsync_metrics(predicted: np.ndarray, real: np.ndarray) -> dict[str, float]
 # Talking-head metrics (the paper's Table 2) --------------------------------------------------------
 #
 # Both landmark sets come from the same dlib tracker run on two videos of the same size (generated and
-# real). Each frame's landmarks are centred on their mean and divided by their bounding-box width
-# (as the AIOZ metric code does), and distances are reported ×100, i.e. in percent of the face width.
-# Rotation is kept: a head that turns differently from the real one counts in D-L, as in MakeItTalk.
+# real). Head pose is sampled, not copied from the real clip, so as in MakeItTalk (which reports pose
+# separately as D-Rot and D-Pos) the shape metrics are taken with pose removed: every frame is
+# aligned by a similarity transform (rotation, scale, shift) of its rigid points (eye corners and
+# nose) onto the real clip's first frame, and distances are reported in percent of that frame's
+# landmark bounding-box width (the AIOZ metric code's normaliser, ×100).
 
 
-def normalise_landmarks(landmarks: np.ndarray) -> np.ndarray:
-    """(T, 68, ≥2) → (T, 68, 2) float64: centred per frame, in face widths (bounding box) × 100."""
+def align_to(landmarks: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """(T, 68, ≥2) landmarks → (T, 68, 2): each frame's rigid points fitted onto (68, 2) ``reference``'s."""
     points = landmarks[..., :2].astype(np.float64)
-    width = points[..., 0].max(-1) - points[..., 0].min(-1)
-    return (points - points.mean(-2, keepdims=True)) / np.maximum(width, 1e-9)[:, None, None] * 100.0
+    rigid = list(RIGID)
+    src = points[:, rigid]  # (T, R, 2)
+    dst = reference[rigid, :2].astype(np.float64)
+    src_mean, dst_mean = src.mean(1, keepdims=True), dst.mean(0)
+    a, b = src - src_mean, dst - dst_mean
+    # Closed-form 2D similarity: z_dst ≈ s·e^{iθ}·z_src with complex numbers.
+    za, zb = a[..., 0] + 1j * a[..., 1], b[:, 0] + 1j * b[:, 1]
+    factor = (np.conj(za) * zb).sum(1) / np.maximum((np.abs(za) ** 2).sum(1), 1e-12)  # (T,)
+    z = (points[..., 0] + 1j * points[..., 1]) - (src_mean[..., 0] + 1j * src_mean[..., 1])
+    moved = z * factor[:, None] + (dst_mean[0] + 1j * dst_mean[1])
+    return np.stack([moved.real, moved.imag], axis=-1)
+
+
+def normalise_landmarks(landmarks: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """(T, 68, ≥2) → (T, 68, 2): aligned onto ``reference`` (68, 2), in % of its bounding-box width."""
+    width = float(reference[:, 0].max() - reference[:, 0].min())
+    return align_to(landmarks, reference) / max(width, 1e-9) * 100.0
 
 
 def talking_head_metrics(generated: np.ndarray, real: np.ndarray) -> dict[str, float]:
-    """LMD, D-L, D-V and D-A of (T, 68, ≥2) generated vs real image landmarks of aligned frames.
+    """LMD, D-L, D-V and D-A of (T, 68, ≥2) generated vs real image landmarks of paired frames.
 
     - ``dl``: mean distance over all 68 points;
     - ``lmd``: mean distance over the 20 mouth points, each frame's mouth centred;
     - ``dv``: mean distance between the frame-to-frame velocities of all 68 points;
     - ``da``: mean |A_gen − A_real| of the inner-lip polygon area, in percent of the real mean area.
     """
-    g, r = normalise_landmarks(generated), normalise_landmarks(real)
+    reference = real[0, :, :2].astype(np.float64)
+    g, r = normalise_landmarks(generated, reference), normalise_landmarks(real, reference)
     mouth_g, mouth_r = g[:, list(MOUTH)], r[:, list(MOUTH)]
     mouth_g = mouth_g - mouth_g.mean(1, keepdims=True)
     mouth_r = mouth_r - mouth_r.mean(1, keepdims=True)

@@ -150,3 +150,16 @@ def test_animate_command_without_a_face(short_speech, tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "No face was found in wall.png" in proc.stderr
     assert not (tmp_path / "o.mp4").exists()
+
+
+def test_benchmark_speed_command_writes_the_report(tmp_path):
+    import json
+
+    report_path = tmp_path / "speed.json"
+    proc = run_cli("benchmark", "speed", "-o", report_path, "--long-minutes", "0.05")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(report_path.read_text())["summary"]
+    assert summary["real_time_factor"] > 0 and summary["encode_floor_fps"] > 0
+    assert set(summary["stage_fps"]) == {"motion", "render", "encode_floor", "end_to_end"}
+    assert summary["peak_memory_mb_10min"] is None  # only a 10-minute run may fill it
+    assert "real-time factor" in proc.stdout
