@@ -33,7 +33,7 @@ def measure_speed(pipeline, image_path: Path, audio_path: Path, work: Path) -> d
     from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
 
     audio = _tiled(read_audio(audio_path), SECONDS)
-    pipeline(image_path, audio[: SAMPLE_RATE], work / "warm.mp4", fps=FPS, size=SIZE)  # warm caches and models
+    pipeline(image_path, audio[:SAMPLE_RATE], work / "warm.mp4", fps=FPS, size=SIZE)  # warm caches and models
     result = pipeline(image_path, audio, work / "speed.mp4", fps=FPS, size=SIZE)
     frames_count = result.num_frames
     timings = result.timings

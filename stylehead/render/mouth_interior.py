@@ -19,12 +19,14 @@ LOWER_INNER = (64, 65, 66, 67, 60)
 TEETH_SHARE = 0.42  # the upper teeth cover up to this share of the opening...
 TEETH_MAX = 0.13  # ... and at most this share of the mouth's width
 LOWER_TEETH_SHARE = 0.12
+LIP_MARGIN = 0.18  # share of the opening, on each lip, drawn as lip rather than cavity
 FADE_IN = 0.02  # extra opening (share of the mouth width) over which the interior fades in
 
 
 @dataclass(frozen=True)
 class MouthColors:
     cavity: np.ndarray  # (3,) float32 RGB
+    lip: np.ndarray
     teeth: np.ndarray
     lower_teeth: np.ndarray
 
@@ -56,7 +58,7 @@ def mouth_colors(image: np.ndarray, landmarks: np.ndarray) -> MouthColors:
         if colour.mean() > max(skin.mean(), 140) and neutral:  # the portrait shows its teeth
             teeth = colour
     cavity = lip * 0.2 + np.array([8.0, 2.0, 3.0])
-    return MouthColors(cavity.astype(np.float32), np.minimum(teeth, 248).astype(np.float32),
+    return MouthColors(cavity.astype(np.float32), lip.astype(np.float32), np.minimum(teeth, 248).astype(np.float32),
                        (np.asarray(teeth) * 0.8).astype(np.float32))  # fmt: skip
 
 
@@ -91,8 +93,13 @@ def paint_mouth(frame: np.ndarray, landmarks: np.ndarray, rest_opening: float, c
 
     hole = fill(inner)
     down = _normal(landmarks)
-    upper = landmarks[list(UPPER_INNER), :2].astype(np.float64)
-    lower = landmarks[list(LOWER_INNER), :2].astype(np.float64)
+    # The lips keep a visible inner edge: the cavity starts a little inside the inner-lip line.
+    # (Stretching a closed mouth open leaves the dark lip line along that edge, which reads as a
+    # wider opening than the landmarks say.)
+    inset = LIP_MARGIN * opening * np.array([0.0, 1.0, 1.0, 1.0, 0.0])[:, None] * down
+    upper = landmarks[list(UPPER_INNER), :2].astype(np.float64) + inset
+    lower = landmarks[list(LOWER_INNER), :2].astype(np.float64) - inset
+    cavity = fill(np.concatenate([upper, lower[1:-1]]))
     tooth_h = min(TEETH_SHARE * opening, TEETH_MAX * width)
     low_h = min(LOWER_TEETH_SHARE * opening, 0.4 * TEETH_MAX * width)
     teeth = fill(np.concatenate([upper, (upper + tooth_h * down)[::-1]]))
@@ -113,7 +120,10 @@ def paint_mouth(frame: np.ndarray, landmarks: np.ndarray, rest_opening: float, c
     paint = colors.cavity * (1 - tongue) + (colors.cavity * 2.4) * tongue
     paint = paint * (1 - lower_teeth[..., None]) + colors.lower_teeth * lower_teeth[..., None]
     paint = paint * (1 - teeth[..., None]) + (colors.teeth * tooth_shade[..., None]) * teeth[..., None]
-    paint = cv2.GaussianBlur(paint * shade, (0, 0), max(0.5, width / 160))
+    paint = paint * shade
+    edge = (1 - cavity)[..., None]
+    paint = paint * (1 - edge) + colors.lip * 0.85 * edge
+    paint = cv2.GaussianBlur(paint, (0, 0), max(0.5, width / 160))
     alpha = cv2.GaussianBlur(hole, (0, 0), 0.6)[..., None] * strength
     region = frame[y0:y1, x0:x1].astype(np.float32)
     frame[y0:y1, x0:x1] = np.clip(region * (1 - alpha) + paint * alpha + 0.5, 0, 255).astype(np.uint8)
