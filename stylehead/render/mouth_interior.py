@@ -16,10 +16,10 @@ from stylehead.face.landmarks import INNER_LIP_PAIRS, INNER_LIPS, OUTER_LIPS
 
 UPPER_INNER = (60, 61, 62, 63, 64)
 LOWER_INNER = (64, 65, 66, 67, 60)
-TEETH_SHARE = 0.42  # the upper teeth cover up to this share of the opening...
+TEETH_SHARE = 0.35  # the upper teeth cover up to this share of the opening...
 TEETH_MAX = 0.13  # ... and at most this share of the mouth's width
 LOWER_TEETH_SHARE = 0.12
-LIP_MARGIN = 0.18  # share of the opening, on each lip, drawn as lip rather than cavity
+LIP_MARGIN = 0.12  # share of the opening, on each lip, drawn as lip rather than cavity
 FADE_IN = 0.02  # extra opening (share of the mouth width) over which the interior fades in
 
 
