@@ -56,8 +56,13 @@ def _affines(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     """(M, 2, 3) affine transforms taking each target triangle (M, 3, 2) onto its source triangle."""
     ones = np.ones((*target.shape[:2], 1))
     target_h = np.concatenate([target, ones], axis=2)  # (M, 3, 3)
-    # Solve target_h @ X = source for X (3, 2); degenerate (flat) triangles fall back to least squares.
-    solution = np.linalg.pinv(target_h) @ source  # (M, 3, 2)
+    # Solve target_h @ X = source for X (3, 2); flat target triangles (a closed mouth, a shut eye)
+    # cover no pixel, but get a least-squares solution so that nothing is undefined.
+    flat = np.abs(np.linalg.det(target_h)) < 1e-6
+    solution = np.empty((len(target), 3, 2))
+    solution[~flat] = np.linalg.solve(target_h[~flat], source[~flat])
+    if flat.any():
+        solution[flat] = np.linalg.pinv(target_h[flat]) @ source[flat]
     return solution.transpose(0, 2, 1)
 
 
