@@ -39,3 +39,13 @@ def test_lip_sync_on_the_held_out_speakers_beats_both_baselines():
     assert model["mouth_corr"] >= 0.40 and model["mouth_corr"] >= loudness["mouth_corr"] + 0.15
     assert model["lmd"] < min(loudness["lmd"], static["lmd"])
     assert model["dv"] < min(loudness["dv"], static["dv"])
+
+
+def test_every_portrait_animates_or_is_refused_with_the_no_face_error():
+    from benchmarks.portrait_render import render_portraits
+
+    rows = list(render_portraits(SHARED_DATA / "portraits", seconds=1.0))
+    animated = [name for name, _, frame, _ in rows if frame is not None]
+    refused = [status for _, status, frame, _ in rows if frame is None]
+    assert len(rows) == 21 and len(animated) >= 19, refused
+    assert all(status.startswith("refused: No face was found") for status in refused)

@@ -4,7 +4,8 @@ A :class:`Framing` is an axis-aligned scale and shift (no rotation, so the portr
 are resampled at most once) from the original image to the output canvas:
 
 - ``crop``: a square around the face (the face crop of :mod:`stylehead.face.align`, zoomed out to
-  show the hair and shoulders), ``size`` pixels on a side;
+  show the hair and shoulders, made smaller and shifted where it would leave the picture),
+  ``size`` pixels on a side;
 - ``full``: the whole image, its longer side scaled to ``size`` (both sides rounded to even numbers,
   as H.264 needs), or kept as it is with ``size="original"``.
 """
@@ -76,8 +77,16 @@ def plan_framing(image_size: tuple[int, int], landmarks: np.ndarray, mode: str =
         out_w, out_h = _even(width * scale), _even(height * scale)
         matrix = np.array([[out_w / width, 0, 0], [0, out_h / height, 0]], dtype=np.float64)
         return Framing(matrix, out_w, out_h, mode)
+    # The square the aligned crop would show, in image pixels: its centre and side.
+    aligned = alignment_matrix(landmarks, 1000, rotate=False, zoom=CROP_ZOOM)
+    per_pixel = aligned[0, 0]  # crop pixels per image pixel for a 1000 px crop
+    centre = (np.array([500.0, 500.0]) - aligned[:, 2]) / per_pixel
+    # Kept inside the picture: a crop that ran off the edge would show smeared border pixels.
+    side = min(1000 / per_pixel, width, height)
+    x0 = float(np.clip(centre[0] - side / 2, 0, width - side))
+    y0 = float(np.clip(centre[1] - side / 2, 0, height - side))
     if size == "original":  # the crop at the portrait's own resolution
-        side = alignment_matrix(landmarks, 1000, rotate=False, zoom=CROP_ZOOM)[0, 0]  # crop px per image px
-        size = _even(1000 / side)
-    matrix = alignment_matrix(landmarks, size, rotate=False, zoom=CROP_ZOOM)
+        size = _even(side)
+    scale = size / side
+    matrix = np.array([[scale, 0, -x0 * scale], [0, scale, -y0 * scale]], dtype=np.float64)
     return Framing(matrix, size, size, mode)

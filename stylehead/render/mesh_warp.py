@@ -106,7 +106,7 @@ def warp_maps(mesh: Mesh, target_points: np.ndarray, region: tuple[int, int, int
 
 def warp_image(
     image: np.ndarray, mesh: Mesh, target_points: np.ndarray, region: tuple[int, int, int, int] | None = None,
-    border_value: int = 0, step: int = 1, out: np.ndarray | None = None,
+    border_value: int = 0, step: int = 1, out: np.ndarray | None = None, pinned_border: bool = False,
 ) -> np.ndarray:  # fmt: skip
     """Move the image so that the mesh's source points land on ``target_points`` ((N, 2) pixels).
 
@@ -115,6 +115,8 @@ def warp_image(
     Pixels outside every target triangle take ``border_value``; with border anchors in the mesh
     the triangles cover the whole image. ``step``: see :func:`warp_maps`. ``out``: an array of the
     image's shape to write into (the pixels outside ``region`` are copied into it).
+    ``pinned_border``: the mesh holds the image border still (anchors along it), so the border rows
+    and columns are copied exactly instead of taking the coarse grid's interpolated motion.
     """
     import cv2
 
@@ -128,6 +130,12 @@ def warp_image(
     if x1 <= x0 or y1 <= y0:
         return out
     map_x, map_y = warp_maps(mesh, target_points, (x0, y0, x1, y1), step)
+    if pinned_border and step > 1:
+        for rows, cols, edge in ((0, slice(None), y0 == 0), (-1, slice(None), y1 == height),
+                                 (slice(None), 0, x0 == 0), (slice(None), -1, x1 == width)):  # fmt: skip
+            if edge:
+                map_x[rows, cols] = np.arange(x0, x1, dtype=np.float32)[cols]
+                map_y[rows, cols] = np.arange(y0, y1, dtype=np.float32)[rows]
     out[y0:y1, x0:x1] = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                                   borderValue=border_value)  # fmt: skip
     return out

@@ -112,6 +112,7 @@ class WarpRenderer:
         x0, y0, x1, y1 = self.rig.region(target)
         side = max(min(x1, self.framing.width) - max(x0, 0), min(y1, self.framing.height) - max(y0, 0))
         step = max(self.config.grid_step, -(-side // self.config.max_work_side))
-        frame = warp_image(self.canvas, self.rig.mesh, target, (x0, y0, x1, y1), step=step, out=self._buffer)
+        frame = warp_image(self.canvas, self.rig.mesh, target, (x0, y0, x1, y1), step=step, out=self._buffer,
+                           pinned_border=True)  # fmt: skip
         paint_mouth(frame, landmarks, self.rest_gap, self.colors)
         return frame
