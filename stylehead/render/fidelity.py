@@ -28,6 +28,8 @@ def retrack_fidelity(tracked: np.ndarray, valid: np.ndarray, commanded: np.ndarr
     error = np.linalg.norm(tracked - commanded, axis=-1).mean(1) / np.maximum(scale, 1e-6)
     return {
         "mouth_corr": pearson(mouth_opening(tracked), mouth_opening(commanded)),
+        # > 1: the rendered mouth reads as more open than commanded
+        "opening_ratio": float(mouth_opening(tracked).mean() / max(mouth_opening(commanded).mean(), 1e-9)),
         "landmark_error": float(error.mean()),  # interocular distances
         "valid_share": float(valid.mean()) if len(valid) else 0.0,
     }
