@@ -21,6 +21,7 @@ TEETH_MAX = 0.13  # ... and at most this share of the mouth's width
 LOWER_TEETH_SHARE = 0.12
 LIP_MARGIN = 0.12  # share of the opening, on each lip, drawn as lip rather than cavity
 FADE_IN = 0.02  # extra opening (share of the mouth width) over which the interior fades in
+CLOSED_SHARE = 1.0  # closing lips are painted over the photo's open mouth below this share of its gap
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,9 @@ def paint_mouth(frame: np.ndarray, landmarks: np.ndarray, rest_opening: float, c
 
     width = float(np.linalg.norm(landmarks[64] - landmarks[60]))
     opening = lip_gap(landmarks)
+    if opening < rest_opening and width >= 2:
+        close_lips(frame, landmarks, opening, rest_opening, colors)
+        return
     strength = np.clip((opening - rest_opening) / max(FADE_IN * width, 1e-6), 0.0, 1.0)
     if strength <= 0 or width < 2:
         return
@@ -127,6 +131,50 @@ def paint_mouth(frame: np.ndarray, landmarks: np.ndarray, rest_opening: float, c
     alpha = cv2.GaussianBlur(hole, (0, 0), 0.6)[..., None] * strength
     region = frame[y0:y1, x0:x1].astype(np.float32)
     frame[y0:y1, x0:x1] = np.clip(region * (1 - alpha) + paint * alpha + 0.5, 0, 255).astype(np.uint8)
+
+
+def close_lips(frame: np.ndarray, landmarks: np.ndarray, opening: float, rest_opening: float,
+               colors: MouthColors) -> None:  # fmt: skip
+    """Lips that close over a photo's open mouth: lip colour over the squeezed teeth, a dark seam.
+
+    A warp can only squeeze the photo's teeth and cavity into a narrower gap, which still reads as
+    an open mouth; as the gap closes, the inner-lip polygon is painted as lip, with a thin dark line
+    where the lips meet.
+    """
+    import cv2
+
+    strength = float(np.clip(1.0 - opening / max(CLOSED_SHARE * rest_opening, 1e-6), 0.0, 1.0))
+    if strength <= 0:
+        return
+    inner = landmarks[list(INNER_LIPS), :2].astype(np.float64)
+    x0, y0 = np.floor(inner.min(0)).astype(int) - 3
+    x1, y1 = np.ceil(inner.max(0)).astype(int) + 4
+    height_px, width_px = frame.shape[:2]
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, width_px), min(y1, height_px)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return
+    shift = 4
+    origin = np.array([x0, y0], np.float64)
+    lips = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillPoly(lips, [np.round((inner - origin) * (1 << shift)).astype(np.int32)], 255, cv2.LINE_AA, shift)
+    seam = np.zeros_like(lips)
+    upper = landmarks[list(UPPER_INNER), :2].astype(np.float64)
+    lower = landmarks[list(LOWER_INNER), :2].astype(np.float64)[::-1]  # 60, 67, 66, 65, 64
+    middle = (upper + lower) / 2
+    thickness = max(1, round(landmarks_scale(landmarks) / 90))
+    cv2.polylines(seam, [np.round((middle - origin) * (1 << shift)).astype(np.int32)], False, 255, thickness,
+                  cv2.LINE_AA, shift)  # fmt: skip
+    alpha = cv2.GaussianBlur(cv2.dilate(lips, np.ones((3, 3), np.uint8)).astype(np.float32) / 255, (0, 0), 0.8)
+    seam_alpha = seam.astype(np.float32)[..., None] / 255 * 0.8
+    paint = np.broadcast_to(colors.lip, (*lips.shape, 3)) * (1 - seam_alpha) + colors.cavity * seam_alpha
+    alpha = alpha[..., None] * strength
+    region = frame[y0:y1, x0:x1].astype(np.float32)
+    frame[y0:y1, x0:x1] = np.clip(region * (1 - alpha) + paint * alpha + 0.5, 0, 255).astype(np.uint8)
+
+
+def landmarks_scale(landmarks: np.ndarray) -> float:
+    """Distance between the eye centres of (68, 2) landmarks, pixels."""
+    return float(np.linalg.norm(landmarks[36:42, :2].mean(0) - landmarks[42:48, :2].mean(0)))
 
 
 def lip_gap(landmarks: np.ndarray) -> float:
