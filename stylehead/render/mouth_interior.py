@@ -5,7 +5,7 @@ open than the portrait's, the inner-lip polygon is painted instead: a dark cavit
 the corners, the upper teeth under the upper lip and a thinner, darker row of lower teeth above the
 lower lip. Colours come from the portrait (the lips' own hue for the cavity, the face's brightness
 for the teeth), edges are anti-aliased and feathered, and the paint fades in over the first pixels
-of extra opening, so small openings stay the warp's.
+of extra opening (a fifth of the mouth's width), so small openings stay mostly the warp's.
 """
 
 from dataclasses import dataclass
@@ -20,7 +20,10 @@ TEETH_SHARE = 0.35  # the upper teeth cover up to this share of the opening...
 TEETH_MAX = 0.13  # ... and at most this share of the mouth's width
 LOWER_TEETH_SHARE = 0.12
 LIP_MARGIN = 0.12  # share of the opening, on each lip, drawn as lip rather than cavity
-FADE_IN = 0.02  # extra opening (share of the mouth width) over which the interior fades in
+# Extra opening (share of the mouth width) over which the interior fades in. Chosen by re-tracking
+# renders of 5 training clips with dlib: at 0.02 dlib read the mouth 1.25x as open as commanded
+# (a constant ~0.03 interocular distances too wide) with mean r 0.916; at 0.2, 1.10x and r 0.941.
+FADE_IN = 0.2
 CLOSED_SHARE = 1.0  # closing lips are painted over the photo's open mouth below this share of its gap
 
 
