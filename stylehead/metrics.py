@@ -115,3 +115,83 @@ def cpbd(frames: list[np.ndarray]) -> float:
     from stylehead.face.detection import to_gray
 
     return float(np.mean([cpbd_package.compute(to_gray(frame)) for frame in frames]))
+
+
+# Style metrics (the paper's §7.2.1, equations 14-16) -------------------------------------------------
+#
+# A reference video and a generated one (different faces, any lengths) are cut into windows of F
+# frames every v frames; for each reference window the best-matching generated window is found,
+# and the distances are averaged over reference windows (eq. 14-16), then over a grid of (F, v).
+# The per-frame terms follow the paper's released metric code: landmarks anchored at their bounding
+# box's top-left corner and divided by its width (×100) for D-L (SLD) and for velocities (SLV); for
+# LMD (SMD) the 20 mouth points centred on their mean, here also divided by the bounding-box width
+# (×100) instead of being measured in pixels of 512×512 frames, so that videos of any resolution
+# compare. Each window's distance is the mean of its own frames' terms (the released code keeps a
+# running mean across windows by mistake; this does not).
+#
+# Every window pair of every F is read off diagonal prefix sums of one frame-by-frame distance
+# matrix, so the whole grid costs about as much as that matrix.
+
+STYLE_WINDOWS = tuple(range(1, 101))  # F: the paper's grid, 1..100 frames
+STYLE_STRIDES = tuple(range(1, 21))  # v: 1..20 frames
+
+
+def _anchored(landmarks: np.ndarray) -> np.ndarray:
+    points = landmarks[..., :2].astype(np.float64)
+    width = points[..., 0].max(-1) - points[..., 0].min(-1)
+    return (points - points.min(-2, keepdims=True)) / np.maximum(width, 1e-9)[..., None, None] * 100.0
+
+
+def _mouth_centred(landmarks: np.ndarray) -> np.ndarray:
+    points = landmarks[..., :2].astype(np.float64)
+    width = points[..., 0].max(-1) - points[..., 0].min(-1)
+    mouth = points[..., list(MOUTH), :]
+    return (mouth - mouth.mean(-2, keepdims=True)) / np.maximum(width, 1e-9)[..., None, None] * 100.0
+
+
+def _velocities(landmarks: np.ndarray) -> np.ndarray:
+    """(T, 68, ≥2) → (T−1, 68, 2): frame-to-frame motion of the anchored points, in % of the width."""
+    points = landmarks[..., :2].astype(np.float64)
+    anchored = points - points.min(-2, keepdims=True)
+    width = points[1:, :, 0].max(-1) - points[1:, :, 0].min(-1)
+    return (anchored[1:] - anchored[:-1]) / np.maximum(width, 1e-9)[:, None, None] * 100.0
+
+
+def frame_distances(reference: np.ndarray, generated: np.ndarray) -> np.ndarray:
+    """(Ns, P, 2) and (Na, P, 2) per-frame point sets → (Ns, Na): mean point distance of every pair."""
+    out = np.empty((len(reference), len(generated)))
+    for start in range(0, len(reference), 256):  # bounded memory: 256 × Na × P × 2 floats at a time
+        block = reference[start : start + 256, None] - generated[None]
+        out[start : start + 256] = np.linalg.norm(block, axis=-1).mean(-1)
+    return out
+
+
+def windowed_min_mean(distances: np.ndarray, windows=STYLE_WINDOWS, strides=STYLE_STRIDES) -> dict:
+    """Eq. 14-16 on a (Ns, Na) frame distance matrix, for every (F, v) of the grid.
+
+    Returns ``{"mean": grid average, "grid": {(F, v): value}}``; (F, v) pairs with no window in one of
+    the videos (F longer than it) are left out.
+    """
+    ns, na = distances.shape
+    # suffix[i, j] = Σ_k distances[i + k, j + k] (along the diagonal, to its end)
+    suffix = np.zeros((ns + 1, na + 1))
+    for i in range(ns - 1, -1, -1):
+        suffix[i, :na] = distances[i] + suffix[i + 1, 1:]
+    grid = {}
+    for frames in windows:
+        if frames > min(ns, na):
+            break
+        window = (suffix[: ns - frames + 1, : na - frames + 1] - suffix[frames:, frames:]) / frames
+        for stride in strides:
+            best = window[::stride, ::stride].min(axis=1)  # the best-matching generated window
+            grid[(frames, stride)] = float(best.mean())
+    return {"mean": float(np.mean(list(grid.values()))) if grid else float("nan"), "grid": grid}
+
+
+def style_metrics(reference: np.ndarray, generated: np.ndarray, windows=STYLE_WINDOWS, strides=STYLE_STRIDES
+                  ) -> dict[str, float]:  # fmt: skip
+    """SLD, SLV and SMD of (Ns, 68, ≥2) reference and (Na, 68, ≥2) generated landmarks (lower is closer)."""
+    sld = windowed_min_mean(frame_distances(_anchored(reference), _anchored(generated)), windows, strides)
+    slv = windowed_min_mean(frame_distances(_velocities(reference), _velocities(generated)), windows, strides)
+    smd = windowed_min_mean(frame_distances(_mouth_centred(reference), _mouth_centred(generated)), windows, strides)
+    return {"sld": sld["mean"], "slv": slv["mean"], "smd": smd["mean"]}
