@@ -1,0 +1,93 @@
+"""Style references: the four key mouth templates found in a reference video."""
+
+import numpy as np
+import pytest
+
+from stylehead.style import TEMPLATES, find_references, mouth_descriptors
+
+SIZE = (512, 512)
+
+
+def scripted_face(kind: str) -> np.ndarray:
+    """The template face (face frame, mm) with a mouth of the given kind."""
+    from stylehead.face.pose import load_template
+
+    points = load_template().points.astype(np.float64).copy()
+    lower_inner, lower_outer = [65, 66, 67], [55, 56, 57, 58, 59]
+    upper_inner = [61, 62, 63]
+    points[lower_inner, 1] = points[upper_inner, 1]  # start closed
+    if kind == "m":  # pressed: the outer lips thin down
+        points[[50, 51, 52], 1] += 2.5
+        points[lower_outer, 1] -= 2.5
+    elif kind == "r":  # corners drawn in, half open
+        points[lower_inner, 1] += 4
+        points[lower_outer, 1] += 4
+        points[[48, 60], 0] += 6
+        points[[54, 64], 0] -= 6
+    elif kind == "o":  # wide open and round
+        points[lower_inner, 1] += 14
+        points[lower_outer, 1] += 14
+        points[[48, 60], 0] += 4
+        points[[54, 64], 0] -= 4
+    return points
+
+
+@pytest.fixture(scope="module")
+def scripted_track():
+    from stylehead.face.frontal import to_image
+
+    kinds = ["none"] * 10 + ["m"] * 6 + ["talk"] * 10 + ["r"] * 6 + ["o"] * 6 + ["talk"] * 6
+    faces = []
+    for i, kind in enumerate(kinds):
+        face = scripted_face(kind if kind != "talk" else "none")
+        if kind == "talk":
+            face[[65, 66, 67, 55, 56, 57, 58, 59], 1] += 6 + (i % 3)
+        faces.append(face)
+    faces = np.stack(faces)
+    pose = np.tile([0.05, -0.1, 0.02, 5.0, -3.0, 600.0], (len(kinds), 1))
+    landmarks = to_image(faces, pose, SIZE)
+    return kinds, landmarks, pose.astype(np.float32), np.ones(len(kinds), bool)
+
+
+def test_descriptors_ignore_head_pose(scripted_track):
+    from stylehead.face.frontal import to_face_frame, to_image
+
+    _, landmarks, pose, _ = scripted_track
+    turned = pose.copy()
+    turned[:, :3] += [0.15, 0.25, -0.1]
+    faces = to_face_frame(landmarks, pose, SIZE)
+    moved = to_image(faces, turned, SIZE)
+    a = mouth_descriptors(to_face_frame(landmarks, pose, SIZE))
+    b = mouth_descriptors(to_face_frame(moved, turned, SIZE))
+    assert np.allclose(a, b, atol=0.01)  # within 1% of the interocular distance (depth comes from the template)
+
+
+def test_four_templates_by_mouth_shape(scripted_track):
+    kinds, landmarks, pose, valid = scripted_track
+    refs = find_references(landmarks, pose, valid, SIZE)
+    assert list(refs.frames) == list(TEMPLATES) and len(set(refs.frames.values())) == 4
+    for template, frame in refs.frames.items():
+        assert kinds[frame] == template, (template, kinds[frame])
+    assert refs.landmarks.shape == (4, 68, 2) and refs.face_points.shape == (4, 68, 3)
+    assert set(refs.method.values()) == {"shape"}
+
+
+def test_phones_say_which_frames_to_search(scripted_track):
+    from stylehead.audio.phones import PHONE_INDEX, PHONES
+
+    kinds, landmarks, pose, valid = scripted_track
+    labels = {"none": "SIL", "m": "M", "r": "R", "o": "OW", "talk": "AA"}
+    phones = np.eye(len(PHONES), dtype=np.float32)[[PHONE_INDEX[labels[k]] for k in kinds]]
+    refs = find_references(landmarks, pose, valid, SIZE, phones=phones)
+    assert all(kinds[frame] == template for template, frame in refs.frames.items())
+    assert set(refs.method.values()) == {"phones"}
+
+
+def test_too_few_face_frames_is_a_clear_error(scripted_track):
+    from stylehead.errors import StyleheadError
+
+    _, landmarks, pose, valid = scripted_track
+    few = np.zeros_like(valid)
+    few[:3] = True
+    with pytest.raises(StyleheadError, match="fewer than 4 frames"):
+        find_references(landmarks, pose, few, SIZE)
