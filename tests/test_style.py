@@ -91,3 +91,75 @@ def test_too_few_face_frames_is_a_clear_error(scripted_track):
     few[:3] = True
     with pytest.raises(StyleheadError, match="fewer than 4 frames"):
         find_references(landmarks, pose, few, SIZE)
+
+
+# Style packs ---------------------------------------------------------------------------------------
+
+
+def sample_pack(**changes):
+    from stylehead.style.pack import StylePack
+
+    rng = np.random.default_rng(0)
+    fields = dict(
+        name="calm newsreader", reference_landmarks=rng.uniform(0, 500, (4, 68, 2)).astype(np.float32),
+        reference_face_points=rng.normal(0, 30, (4, 68, 3)).astype(np.float32),
+        pose_mean=np.zeros(6, np.float32), pose_std=np.array([1.5, 2.0, 1.0, 3.0, 2.0, 4.0], np.float32),
+        blink_rate_per_minute=14.0, blink_duration=0.22, source="clip.mp4", licence="CC BY 4.0",
+        learned=["head pose", "blinks"], not_learned=["mouth: the video has no sound"], metrics={"sld": 1.5},
+        deltas={"mouth_eye_generator.out.weight": rng.normal(0, 1e-3, (8, 4)).astype(np.float32)},
+    )  # fmt: skip
+    fields.update(changes)
+    return StylePack(**fields)
+
+
+def test_style_pack_round_trip(tmp_path):
+    from stylehead.style.pack import StylePack
+
+    pack = sample_pack()
+    loaded = StylePack.load(pack.save(tmp_path / "calm.safetensors"))
+    assert loaded.name == pack.name and loaded.licence == "CC BY 4.0" and loaded.not_learned == pack.not_learned
+    assert np.array_equal(loaded.reference_landmarks, pack.reference_landmarks)
+    assert np.array_equal(
+        loaded.deltas["mouth_eye_generator.out.weight"], pack.deltas["mouth_eye_generator.out.weight"]
+    )
+    assert loaded.blink_rate_per_minute == pytest.approx(14.0) and loaded.metrics == {"sld": 1.5}
+
+
+def test_pickles_and_crafted_files_are_refused(tmp_path):
+    import pickle
+    import struct
+
+    from safetensors.numpy import save_file
+
+    from stylehead.errors import StyleheadError
+    from stylehead.style.pack import StylePack
+
+    class Boom:
+        def __reduce__(self):
+            return (print, ("pickle code ran",))
+
+    cases = {}
+    cases["pickle.safetensors"] = pickle.dumps(Boom())
+    cases["huge_header.safetensors"] = struct.pack("<Q", 2 << 20) + b" " * (2 << 20)
+    cases["empty.safetensors"] = b""
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+    save_file({"x": np.zeros(3, np.float32)}, str(tmp_path / "foreign.safetensors"))  # not a style
+    good = sample_pack().save(tmp_path / "good.safetensors")
+    bad_shape = sample_pack(pose_std=np.ones(6, np.float32)).save(tmp_path / "bad.safetensors")
+    raw = bytearray(bad_shape.read_bytes())  # a NaN written into the file behind the validator's back
+    nan = np.array([np.nan], np.float32).tobytes()
+    position = raw.rfind(np.ones(6, np.float32).tobytes())
+    raw[position : position + 4] = nan
+    (tmp_path / "nan.safetensors").write_bytes(bytes(raw))
+    expected = {
+        "pickle.safetensors": "not a safetensors file", "huge_header.safetensors": "header claims",
+        "empty.safetensors": "too short", "foreign.safetensors": "not a stylehead style",
+        "nan.safetensors": "NaN",
+    }  # fmt: skip
+    for name, message in expected.items():
+        with pytest.raises(StyleheadError, match=message):
+            StylePack.load(tmp_path / name)
+    assert StylePack.load(good).name == "calm newsreader"
+    with pytest.raises(StyleheadError, match=r"references\.landmarks is float32"):
+        sample_pack(reference_landmarks=np.zeros((3, 68, 2), np.float32)).save(tmp_path / "short.safetensors")

@@ -1,5 +1,6 @@
-"""Style: the reference frames of a style video (and, to come, style transfer and style packs)."""
+"""Style: the reference frames of a style video and style packs (style transfer is still to come)."""
 
+from stylehead.style.pack import StylePack
 from stylehead.style.references import TEMPLATES, StyleReferences, find_references, mouth_descriptors
 
-__all__ = ["TEMPLATES", "StyleReferences", "find_references", "mouth_descriptors"]
+__all__ = ["TEMPLATES", "StylePack", "StyleReferences", "find_references", "mouth_descriptors"]

@@ -1,0 +1,162 @@
+"""Style packs: one safetensors file per style, strictly validated when loaded.
+
+A pack holds motion only, never images: the four reference landmark sets (image pixels and face
+frame), head-pose statistics (mean and standard deviation of the rotation in degrees and the
+translation in mm), blink rate and duration, optionally weight deltas of fine-tuned models
+(``delta.<component>.<parameter>``), and a JSON header (name, source, licence, what was and was not
+learned, metrics) in the safetensors metadata.
+
+Loading never unpickles anything. The header's length is read and bounded before it is parsed, the
+file must declare itself a stylehead style of a known version, every tensor must have its expected
+name, shape and dtype and finite values, and nothing else may be in the file.
+"""
+
+import json
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from stylehead.errors import StyleheadError
+
+FORMAT = "stylehead-style"
+VERSION = "1"
+MAX_HEADER_BYTES = 1 << 20  # safetensors header (tensor index + metadata): 1 MiB is plenty for a style
+MAX_FILE_BYTES = 200 << 20
+REQUIRED = {
+    "references.landmarks": ((4, 68, 2), np.float32),
+    "references.face_points": ((4, 68, 3), np.float32),
+    "pose.mean": ((6,), np.float32),
+    "pose.std": ((6,), np.float32),
+    "blink.rate_per_minute": ((1,), np.float32),
+    "blink.duration": ((1,), np.float32),
+}
+DELTA_PREFIX = "delta."
+DELTA_DTYPES = (np.float32, np.float16)
+
+
+@dataclass
+class StylePack:
+    """A style: who it came from, and the motion statistics and references learned from it."""
+
+    name: str
+    reference_landmarks: np.ndarray  # (4, 68, 2) image pixels of the reference frames (none, m, r, o)
+    reference_face_points: np.ndarray  # (4, 68, 3) face-frame mm
+    pose_mean: np.ndarray  # (6,) degrees and mm, about the speaker's median pose
+    pose_std: np.ndarray  # (6,)
+    blink_rate_per_minute: float
+    blink_duration: float  # seconds
+    source: str = ""  # where the reference came from (file name, URL or dataset)
+    licence: str = ""
+    learned: list[str] = field(default_factory=list)  # e.g. ["head pose", "blinks", "mouth"]
+    not_learned: list[str] = field(default_factory=list)  # and why, e.g. ["mouth: the video has no sound"]
+    metrics: dict[str, float] = field(default_factory=dict)
+    deltas: dict[str, np.ndarray] = field(default_factory=dict)  # "component.parameter" → weight change
+
+    def save(self, path: str | Path) -> Path:
+        from safetensors.numpy import save_file
+
+        tensors = {
+            "references.landmarks": np.asarray(self.reference_landmarks, np.float32),
+            "references.face_points": np.asarray(self.reference_face_points, np.float32),
+            "pose.mean": np.asarray(self.pose_mean, np.float32),
+            "pose.std": np.asarray(self.pose_std, np.float32),
+            "blink.rate_per_minute": np.array([self.blink_rate_per_minute], np.float32),
+            "blink.duration": np.array([self.blink_duration], np.float32),
+        }
+        tensors.update({DELTA_PREFIX + key: np.ascontiguousarray(value) for key, value in self.deltas.items()})
+        _check_tensors(tensors, Path(path).name)
+        header = {"name": self.name, "source": self.source, "licence": self.licence, "learned": self.learned,
+                  "not_learned": self.not_learned, "metrics": self.metrics}  # fmt: skip
+        path = Path(path)
+        save_file(tensors, str(path), metadata={"format": FORMAT, "version": VERSION, "header": json.dumps(header)})
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "StylePack":
+        """Read and validate a pack; :class:`StyleheadError` (one sentence) for anything wrong."""
+        from safetensors import SafetensorError
+        from safetensors.numpy import load_file
+
+        path = Path(path)
+        metadata = read_metadata(path)
+        try:
+            tensors = load_file(str(path))
+        except (SafetensorError, OSError, ValueError) as err:
+            raise StyleheadError(f"{path.name} is not a valid style pack ({err}).") from None
+        _check_tensors(tensors, path.name)
+        try:
+            header = json.loads(metadata.get("header", ""))
+        except json.JSONDecodeError:
+            raise StyleheadError(f"{path.name} is not a valid style pack: its header is not JSON.") from None
+        if not isinstance(header, dict) or not isinstance(header.get("name"), str) or not header["name"]:
+            raise StyleheadError(f"{path.name} is not a valid style pack: it has no name.")
+        return cls(
+            name=header["name"],
+            reference_landmarks=tensors["references.landmarks"],
+            reference_face_points=tensors["references.face_points"],
+            pose_mean=tensors["pose.mean"],
+            pose_std=tensors["pose.std"],
+            blink_rate_per_minute=float(tensors["blink.rate_per_minute"][0]),
+            blink_duration=float(tensors["blink.duration"][0]),
+            source=str(header.get("source", "")),
+            licence=str(header.get("licence", "")),
+            learned=[str(x) for x in header.get("learned", [])],
+            not_learned=[str(x) for x in header.get("not_learned", [])],
+            metrics={str(k): float(v) for k, v in dict(header.get("metrics", {})).items()},
+            deltas={k[len(DELTA_PREFIX) :]: v for k, v in tensors.items() if k.startswith(DELTA_PREFIX)},
+        )
+
+
+def read_metadata(path: Path) -> dict[str, str]:
+    """The safetensors metadata of ``path``, after checking the file's size and its header's length."""
+    invalid = f"{path.name} is not a style pack"
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as handle:
+            prefix = handle.read(8)
+            if len(prefix) < 8:
+                raise StyleheadError(f"{invalid}: it is too short to be a safetensors file.")
+            (length,) = struct.unpack("<Q", prefix)
+            if length > size - 8:
+                raise StyleheadError(f"{invalid}: it is not a safetensors file (a pickle or another format?).")
+            if length > MAX_HEADER_BYTES:
+                raise StyleheadError(f"{invalid}: its header claims {length} bytes (the limit is {MAX_HEADER_BYTES}).")
+            raw = handle.read(length)
+    except OSError as err:
+        raise StyleheadError(f"{path.name} could not be read ({err.strerror}).") from None
+    if size > MAX_FILE_BYTES:
+        raise StyleheadError(f"{invalid}: it is {size >> 20} MB, more than {MAX_FILE_BYTES >> 20} MB.")
+    try:
+        header = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise StyleheadError(f"{invalid}: it is not a safetensors file (a pickle or another format?).") from None
+    metadata = header.get("__metadata__") if isinstance(header, dict) else None
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
+        raise StyleheadError(f"{invalid}: it is a safetensors file, but not a stylehead style.")
+    if metadata.get("version") != VERSION:
+        raise StyleheadError(
+            f"{path.name} is a style pack of version {metadata.get('version')!r}; "
+            f"this stylehead reads version {VERSION}."
+        )
+    return metadata
+
+
+def _check_tensors(tensors: dict[str, np.ndarray], name: str) -> None:
+    for key, (shape, dtype) in REQUIRED.items():
+        if key not in tensors:
+            raise StyleheadError(f"{name} is not a valid style pack: {key} is missing.")
+        value = tensors[key]
+        if value.shape != shape or value.dtype != dtype:
+            raise StyleheadError(f"{name} is not a valid style pack: {key} is {value.dtype}{list(value.shape)}, "
+                                 f"not {np.dtype(dtype)}{list(shape)}.")  # fmt: skip
+    for key, value in tensors.items():
+        if key not in REQUIRED and not key.startswith(DELTA_PREFIX):
+            raise StyleheadError(f"{name} is not a valid style pack: unexpected tensor {key}.")
+        if key.startswith(DELTA_PREFIX) and value.dtype not in DELTA_DTYPES:
+            raise StyleheadError(f"{name} is not a valid style pack: {key} has dtype {value.dtype}.")
+        if not np.isfinite(value).all():
+            raise StyleheadError(f"{name} is not a valid style pack: {key} holds NaN or infinite values.")
+    if (tensors["pose.std"] < 0).any() or tensors["blink.rate_per_minute"][0] < 0 or tensors["blink.duration"][0] <= 0:
+        raise StyleheadError(f"{name} is not a valid style pack: negative spreads or blink values.")
