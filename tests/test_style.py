@@ -163,3 +163,31 @@ def test_pickles_and_crafted_files_are_refused(tmp_path):
     assert StylePack.load(good).name == "calm newsreader"
     with pytest.raises(StyleheadError, match=r"references\.landmarks is float32"):
         sample_pack(reference_landmarks=np.zeros((3, 68, 2), np.float32)).save(tmp_path / "short.safetensors")
+
+
+def test_style_statistics_and_their_use_in_motion(speech_path):
+    from stylehead.face.frontal import to_image
+    from stylehead.face.pose import load_template
+    from stylehead.face.tracking import Track
+    from stylehead.media import read_audio
+    from stylehead.motion.audio_to_motion import AudioToMotion, MotionControls
+    from stylehead.motion.blinks import close_eyes
+    from stylehead.style.statistics import blink_statistics, pose_statistics
+
+    frames, fps = 1800, 30.0  # one minute
+    pose = np.zeros((frames, 6), np.float32)
+    pose[:, :3] = np.radians(np.array([2.0, 6.0, 1.0]) * np.sin(np.arange(frames)[:, None] / [9.0, 13.0, 7.0]))
+    pose[:, 5] = 600
+    closure = np.zeros(frames, np.float32)
+    for start in range(40, frames, 150):  # 12 blinks of 6 frames (0.2 s) in the minute
+        closure[start : start + 6] = 1.0
+    faces = close_eyes(np.repeat(load_template().points[None].astype(np.float32), frames, 0), closure)
+    track = Track(to_image(faces, pose, (512, 512)), pose, np.ones(frames, bool), fps, (512, 512))
+    mean, std = pose_statistics(track)
+    assert np.abs(mean[:3]).max() < 1.0  # about the median pose
+    assert std[1] > 2.5 * std[0] and 3.0 < std[1] < 5.0  # yaw swings most: 6 degrees peak, about 4.2 std
+    blinks = blink_statistics(track)
+    assert blinks.rate_per_minute == pytest.approx(12, abs=1) and 0.3 <= blinks.duration <= 0.5
+    model = AudioToMotion.from_pretrained()
+    motion = model(read_audio(speech_path)[: 6 * 16000], MotionControls(pose_std=tuple(std.tolist())))
+    assert np.allclose(motion.pose.std(0), std, rtol=1e-3)

@@ -53,6 +53,8 @@ class MotionControls:
     still: bool = False  # no head motion at all
     blinks: BlinkConfig | None = None  # None: the default blink rate and duration
     seed: int = 0  # same seed, same motion
+    pose_std: tuple[float, ...] | None = None  # (6,) a style's head-motion spread (degrees, mm): the
+    # sampled motion is rescaled, value by value, to it (before head_motion_scale); None: as sampled
 
 
 class AudioToMotion:
@@ -143,8 +145,11 @@ class AudioToMotion:
         if controls.still or controls.head_motion_scale == 0:
             pose = np.zeros((count, 6), np.float32)
         else:
-            pose = self.head_motion(features, controls.temperature, controls.seed)[:count]
-            pose = smooth_pose(pose) * np.float32(controls.head_motion_scale)
+            pose = smooth_pose(self.head_motion(features, controls.temperature, controls.seed)[:count])
+            if controls.pose_std is not None:
+                spread = pose.std(0) if count > 1 else np.ones(6, np.float32)
+                pose = pose * (np.asarray(controls.pose_std, np.float32) / np.maximum(spread, 1e-6))
+            pose = pose * np.float32(controls.head_motion_scale)
         rng = np.random.default_rng(controls.seed)
         blink = blink_curve(count, FPS, controls.blinks or BlinkConfig(), rng)
         return Motion(self.points, displacement, pose, blink)

@@ -1,0 +1,28 @@
+"""Head-pose and blink statistics of a reference video: the parts of a style that need no training.
+
+The head pose of each valid frame is taken about the clip's median pose (as the head pose model
+is trained), and its mean and standard deviation per value are the style's pose statistics: the
+pipeline rescales the sampled head motion to that spread (``MotionControls.pose_std``). Blink
+rate and duration come from the eyelid gap (:func:`stylehead.motion.blinks.measure_blinks`).
+"""
+
+import numpy as np
+
+from stylehead.face.tracking import Track
+from stylehead.motion.blinks import BlinkConfig, measure_blinks
+from stylehead.motion.training_data import relative_pose
+
+
+def pose_statistics(track: Track) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, std) of the (6,) head pose (degrees, mm) over the track's valid frames."""
+    from stylehead.errors import StyleheadError
+
+    if track.valid.sum() < 2:
+        raise StyleheadError("The style video shows a face in fewer than 2 frames; head motion cannot be measured.")
+    pose = relative_pose(track.pose, track.valid)[track.valid]
+    return pose.mean(0).astype(np.float32), pose.std(0).astype(np.float32)
+
+
+def blink_statistics(track: Track) -> BlinkConfig:
+    """Blink rate and duration measured on the track's valid frames."""
+    return measure_blinks(track.eye_opening[track.valid], track.fps)
