@@ -191,3 +191,50 @@ def test_style_statistics_and_their_use_in_motion(speech_path):
     model = AudioToMotion.from_pretrained()
     motion = model(read_audio(speech_path)[: 6 * 16000], MotionControls(pose_std=tuple(std.tolist())))
     assert np.allclose(motion.pose.std(0), std, rtol=1e-3)
+
+
+# The style transfer network and loss ----------------------------------------------------------------
+
+
+def test_transfer_network_shapes_backward_and_round_trip(tmp_path):
+    import torch
+
+    from stylehead.style.transfer import StyleTransferConfig, StyleTransferNetwork, transfer_loss
+
+    torch.manual_seed(0)
+    network = StyleTransferNetwork(StyleTransferConfig())
+    assert [m.out_features for m in network.mlp if isinstance(m, torch.nn.Linear)] == [1024, 512, 256]
+    generated = torch.randn(12, 68, 3, requires_grad=True)
+    references = torch.randn(4, 68, 3)
+    assert network(generated).shape == (12, 256) and network.mean_feature(references).shape == (256,)
+    losses = transfer_loss(network, torch.tensor(0.5), generated, references)
+    losses["loss"].backward()
+    assert generated.grad is not None and generated.grad.abs().sum() > 0  # the motion generator gets a signal
+    assert all(p.grad is not None for p in network.parameters())  # and so does f (L_r is differentiable)
+    network.save_pretrained(tmp_path / "f")
+    loaded = StyleTransferNetwork.from_pretrained(tmp_path / "f", strict=True)
+    assert torch.equal(loaded(references), network(references))
+
+
+def test_transfer_losses_behave_as_the_equations_say():
+    import torch
+
+    from stylehead.style.transfer import (
+        StyleTransferConfig,
+        StyleTransferNetwork,
+        constraint_loss,
+        regularisation_loss,
+    )
+
+    torch.manual_seed(0)
+    references = torch.randn(4, 204)
+    linear = StyleTransferNetwork(StyleTransferConfig(hidden=(1,)))  # f(x) = w·x + b
+    with torch.no_grad():
+        linear.mlp[0].weight.copy_(torch.ones(1, 204) / 204**0.5)  # ‖∇f‖ = 1 everywhere
+    generated = torch.randn(6, 204)
+    assert float(constraint_loss(linear, references, references).detach()) == 0.0
+    assert float(constraint_loss(linear, generated, references).detach()) > 0.0
+    assert float(regularisation_loss(linear, generated, references).detach()) == pytest.approx(0.0, abs=1e-10)
+    with torch.no_grad():
+        linear.mlp[0].weight.mul_(3.0)  # ‖∇f‖ = 3 → (3 − 1)² = 4
+    assert float(regularisation_loss(linear, generated, references, gamma=0.5).detach()) == pytest.approx(4.0, rel=1e-5)
