@@ -120,14 +120,15 @@ def detect_hog(gray: np.ndarray, upsample: int = 0, threshold: float = 0.0) -> l
     return sorted(boxes, key=lambda b: -b.score)
 
 
-def detect_faces(image: np.ndarray, use_cnn: bool = True) -> list[FaceBox]:
+def detect_faces(image: np.ndarray, use_cnn: bool = True, small_faces: bool = True) -> list[FaceBox]:
     """All faces in an RGB (or gray) image, in its pixel coordinates, largest first.
 
     The image is shrunk to :data:`DETECT_MAX_SIDE` for speed and upsampled when that would leave
     faces below HOG's minimum size. With ``use_cnn``, dlib's CNN detector checks each HOG box
     when there are several (HOG's false positives on textures can be larger than the real face),
-    and runs on a copy at most 400 px wide when HOG finds nothing. Last, a large image in which
-    nothing was found is searched again at full size, for faces too small to survive the shrinking.
+    and runs on a copy at most 400 px wide when HOG finds nothing. Last, with ``small_faces``, a
+    large image in which nothing was found is searched again at full size, for faces too small to
+    survive the shrinking (seconds on a large photo: the tracker leaves it off).
     """
     factor = min(1.0, DETECT_MAX_SIDE / max(image.shape[:2]))
     small = _resize(image, factor) if factor < 1 else image
@@ -149,7 +150,7 @@ def detect_faces(image: np.ndarray, use_cnn: bool = True) -> list[FaceBox]:
             )
             for d in found
         ]
-    if not boxes and factor < 0.75:
+    if not boxes and small_faces and factor < 0.75:
         # Small faces in large photos vanish when the image is shrunk: look again at full size.
         full = to_gray(image)
         boxes = detect_hog(full, 1 if max(full.shape) <= SMALL_FACE_MAX_SIDE else 0)

@@ -139,7 +139,7 @@ class FaceTracker:
         return landmarks, pose
 
     def _detect(self, frame: np.ndarray) -> FaceBox | None:
-        boxes = detect_faces(frame, use_cnn=False)
+        boxes = detect_faces(frame, use_cnn=False, small_faces=False)
         if not boxes:
             return None
         if self._box is None:
