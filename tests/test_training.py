@@ -79,3 +79,12 @@ def test_two_process_cpu_run(tiny_data, tmp_path):
     launcher = (sys.executable, "-m", "accelerate.commands.launch", "--num_processes", "2", "--cpu")
     run("train_motion.py", tiny_data, tmp_path / "ddp", "window=60", "stride=20", TINY_MOTION, launcher=launcher)
     assert (tmp_path / "ddp" / "mouth_eye_generator" / "model.safetensors").exists()
+
+
+def test_train_style_transfer_two_steps(tiny_data, tmp_path):
+    from stylehead.style.transfer import StyleTransferNetwork
+
+    run("train_style_transfer.py", tiny_data, tmp_path / "f", "frames=8", "model={hidden: [32, 16]}")
+    model = StyleTransferNetwork.from_pretrained(tmp_path / "f" / "style_transfer", strict=True)
+    assert list(model.config.hidden) == [32, 16]
+    assert "val_retrieval" in json.loads((tmp_path / "f" / "training_log.json").read_text())["history"][-1]
