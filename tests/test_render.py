@@ -3,12 +3,8 @@
 import numpy as np
 import pytest
 
+from stylehead.render.fidelity import psnr
 from stylehead.render.mesh_warp import border_anchors, build_mesh, face_ring, warp_image
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
-    return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +80,6 @@ MOVING = tuple(range(48, 68)) + tuple(range(5, 12)) + tuple(range(36, 48))
 
 @pytest.mark.parametrize("mode", ["crop", "full"])
 def test_zero_motion_renders_the_source(example_portrait, mode):
-    from stylehead.render.fidelity import psnr
     from stylehead.render.warp_renderer import RenderConfig, WarpRenderer
 
     renderer = WarpRenderer(example_portrait, RenderConfig(mode=mode, size=512))

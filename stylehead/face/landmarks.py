@@ -74,9 +74,14 @@ def _mean_gap(landmarks: np.ndarray, pairs: tuple[tuple[int, int], ...]) -> np.n
     return np.linalg.norm(upper - lower, axis=-1).mean(-1)
 
 
+def lip_gap(landmarks: np.ndarray) -> np.ndarray:
+    """Mean inner-lip gap: (...,), in the landmarks' units (0 for a closed mouth)."""
+    return _mean_gap(landmarks, INNER_LIP_PAIRS)
+
+
 def mouth_opening(landmarks: np.ndarray) -> np.ndarray:
     """Inner-lip gap divided by the interocular distance: (...,), 0 for a closed mouth."""
-    return _mean_gap(landmarks, INNER_LIP_PAIRS) / np.maximum(interocular_distance(landmarks), 1e-6)
+    return lip_gap(landmarks) / np.maximum(interocular_distance(landmarks), 1e-6)
 
 
 def eye_opening(landmarks: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stylehead.face.landmarks import INNER_LIP_PAIRS, INNER_LIPS, OUTER_LIPS
+from stylehead.face.landmarks import INNER_LIPS, OUTER_LIPS, interocular_distance, lip_gap
 
 UPPER_INNER = (60, 61, 62, 63, 64)
 LOWER_INNER = (64, 65, 66, 67, 60)
@@ -25,6 +25,51 @@ LIP_MARGIN = 0.12  # share of the opening, on each lip, drawn as lip rather than
 # (a constant ~0.03 interocular distances too wide) with mean r 0.916; at 0.2, 1.10x and r 0.941.
 FADE_IN = 0.2
 CLOSED_SHARE = 1.0  # closing lips are painted over the photo's open mouth below this share of its gap
+
+
+POLYGON_SHIFT = 4  # polygons are drawn with 4 fractional bits (sub-pixel corners)
+
+
+@dataclass(frozen=True)
+class _MouthBox:
+    """The pixels around the inner lips that a painter touches, and drawing inside them."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+
+    @classmethod
+    def around(cls, frame: np.ndarray, landmarks: np.ndarray) -> "_MouthBox | None":
+        """The inner lips' box with a margin, clipped to ``frame``; None when it is (nearly) empty."""
+        inner = landmarks[list(INNER_LIPS), :2]
+        x0, y0 = np.floor(inner.min(0)).astype(int) - 3
+        x1, y1 = np.ceil(inner.max(0)).astype(int) + 4
+        height, width = frame.shape[:2]
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
+        return cls(int(x0), int(y0), int(x1), int(y1)) if x1 - x0 >= 2 and y1 - y0 >= 2 else None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.y1 - self.y0, self.x1 - self.x0
+
+    def fixed_point(self, points: np.ndarray) -> np.ndarray:
+        """(N, 2) frame pixels → int32 box coordinates with POLYGON_SHIFT fractional bits."""
+        return np.round((points - [self.x0, self.y0]) * (1 << POLYGON_SHIFT)).astype(np.int32)
+
+    def fill(self, points: np.ndarray) -> np.ndarray:
+        """An anti-aliased (h, w) float32 mask of the polygon, 0 to 1."""
+        import cv2
+
+        mask = np.zeros(self.shape, np.uint8)
+        cv2.fillPoly(mask, [self.fixed_point(points)], 255, lineType=cv2.LINE_AA, shift=POLYGON_SHIFT)
+        return mask.astype(np.float32) / 255
+
+    def blend(self, frame: np.ndarray, paint: np.ndarray, alpha: np.ndarray) -> None:
+        """frame ← frame·(1 − alpha) + paint·alpha inside the box, in place; alpha is (h, w, 1)."""
+        region = frame[self.y0 : self.y1, self.x0 : self.x1].astype(np.float32)
+        blended = region * (1 - alpha) + paint * alpha + 0.5
+        frame[self.y0 : self.y1, self.x0 : self.x1] = np.clip(blended, 0, 255).astype(np.uint8)
 
 
 @dataclass(frozen=True)
@@ -75,30 +120,18 @@ def paint_mouth(frame: np.ndarray, landmarks: np.ndarray, rest_opening: float, c
     import cv2
 
     width = float(np.linalg.norm(landmarks[64] - landmarks[60]))
-    opening = lip_gap(landmarks)
+    opening = float(lip_gap(landmarks[:, :2]))
     if opening < rest_opening and width >= 2:
         close_lips(frame, landmarks, opening, rest_opening, colors)
         return
     strength = np.clip((opening - rest_opening) / max(FADE_IN * width, 1e-6), 0.0, 1.0)
     if strength <= 0 or width < 2:
         return
-    inner = landmarks[list(INNER_LIPS), :2]
-    x0, y0 = np.floor(inner.min(0)).astype(int) - 3
-    x1, y1 = np.ceil(inner.max(0)).astype(int) + 4
-    height_px, width_px = frame.shape[:2]
-    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, width_px), min(y1, height_px)
-    if x1 - x0 < 2 or y1 - y0 < 2:
+    box = _MouthBox.around(frame, landmarks)
+    if box is None:
         return
-    shift = 4  # sub-pixel polygon coordinates
-    origin = np.array([x0, y0], np.float64)
-
-    def fill(points: np.ndarray) -> np.ndarray:
-        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        polygon = np.round((points - origin) * (1 << shift)).astype(np.int32)
-        cv2.fillPoly(mask, [polygon], 255, lineType=cv2.LINE_AA, shift=shift)
-        return mask.astype(np.float32) / 255
-
-    hole = fill(inner)
+    fill = box.fill
+    hole = fill(landmarks[list(INNER_LIPS), :2])
     down = _normal(landmarks)
     # The lips keep a visible inner edge: the cavity starts a little inside the inner-lip line.
     # (Stretching a closed mouth open leaves the dark lip line along that edge, which reads as a
@@ -112,7 +145,7 @@ def paint_mouth(frame: np.ndarray, landmarks: np.ndarray, rest_opening: float, c
     teeth = fill(np.concatenate([upper, (upper + tooth_h * down)[::-1]]))
     lower_teeth = fill(np.concatenate([lower, (lower - low_h * down)[::-1]]))
     # Mouth coordinates: u along the mouth (−1 and 1 at the corners), v towards the chin (pixels).
-    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    ys, xs = np.mgrid[box.y0 : box.y1, box.x0 : box.x1].astype(np.float32)
     centre = (landmarks[60, :2] + landmarks[64, :2]) / 2
     across = np.array([down[1], -down[0]], np.float32)
     u = ((xs - centre[0]) * across[0] + (ys - centre[1]) * across[1]) / max(width / 2, 1.0)
@@ -132,8 +165,7 @@ def paint_mouth(frame: np.ndarray, landmarks: np.ndarray, rest_opening: float, c
     paint = paint * (1 - edge) + colors.lip * 0.85 * edge
     paint = cv2.GaussianBlur(paint, (0, 0), max(0.5, width / 160))
     alpha = cv2.GaussianBlur(hole, (0, 0), 0.6)[..., None] * strength
-    region = frame[y0:y1, x0:x1].astype(np.float32)
-    frame[y0:y1, x0:x1] = np.clip(region * (1 - alpha) + paint * alpha + 0.5, 0, 255).astype(np.uint8)
+    box.blend(frame, paint, alpha)
 
 
 def close_lips(frame: np.ndarray, landmarks: np.ndarray, opening: float, rest_opening: float,
@@ -149,41 +181,20 @@ def close_lips(frame: np.ndarray, landmarks: np.ndarray, opening: float, rest_op
     strength = float(np.clip(1.0 - opening / max(CLOSED_SHARE * rest_opening, 1e-6), 0.0, 1.0))
     if strength <= 0:
         return
-    inner = landmarks[list(INNER_LIPS), :2].astype(np.float64)
-    x0, y0 = np.floor(inner.min(0)).astype(int) - 3
-    x1, y1 = np.ceil(inner.max(0)).astype(int) + 4
-    height_px, width_px = frame.shape[:2]
-    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, width_px), min(y1, height_px)
-    if x1 - x0 < 2 or y1 - y0 < 2:
+    box = _MouthBox.around(frame, landmarks)
+    if box is None:
         return
-    shift = 4
-    origin = np.array([x0, y0], np.float64)
-    lips = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    cv2.fillPoly(lips, [np.round((inner - origin) * (1 << shift)).astype(np.int32)], 255, cv2.LINE_AA, shift)
-    seam = np.zeros_like(lips)
+    lips = box.fill(landmarks[list(INNER_LIPS), :2].astype(np.float64))
+    seam = np.zeros(box.shape, np.uint8)
     upper = landmarks[list(UPPER_INNER), :2].astype(np.float64)
     lower = landmarks[list(LOWER_INNER), :2].astype(np.float64)[::-1]  # 60, 67, 66, 65, 64
     middle = (upper + lower) / 2
-    thickness = max(1, round(landmarks_scale(landmarks) / 90))
-    cv2.polylines(seam, [np.round((middle - origin) * (1 << shift)).astype(np.int32)], False, 255, thickness,
-                  cv2.LINE_AA, shift)  # fmt: skip
-    alpha = cv2.GaussianBlur(cv2.dilate(lips, np.ones((3, 3), np.uint8)).astype(np.float32) / 255, (0, 0), 0.8)
+    thickness = max(1, round(float(interocular_distance(landmarks[:, :2])) / 90))
+    cv2.polylines(seam, [box.fixed_point(middle)], False, 255, thickness, cv2.LINE_AA, POLYGON_SHIFT)
+    alpha = cv2.GaussianBlur(cv2.dilate(lips, np.ones((3, 3), np.uint8)), (0, 0), 0.8)
     seam_alpha = seam.astype(np.float32)[..., None] / 255 * 0.8
-    paint = np.broadcast_to(colors.lip, (*lips.shape, 3)) * (1 - seam_alpha) + colors.cavity * seam_alpha
-    alpha = alpha[..., None] * strength
-    region = frame[y0:y1, x0:x1].astype(np.float32)
-    frame[y0:y1, x0:x1] = np.clip(region * (1 - alpha) + paint * alpha + 0.5, 0, 255).astype(np.uint8)
-
-
-def landmarks_scale(landmarks: np.ndarray) -> float:
-    """Distance between the eye centres of (68, 2) landmarks, pixels."""
-    return float(np.linalg.norm(landmarks[36:42, :2].mean(0) - landmarks[42:48, :2].mean(0)))
-
-
-def lip_gap(landmarks: np.ndarray) -> float:
-    """Mean inner-lip gap of (68, 2) landmarks, in their own units (pixels)."""
-    pairs = np.array(INNER_LIP_PAIRS)
-    return float(np.linalg.norm(landmarks[pairs[:, 0], :2] - landmarks[pairs[:, 1], :2], axis=-1).mean())
+    paint = np.broadcast_to(colors.lip, (*box.shape, 3)) * (1 - seam_alpha) + colors.cavity * seam_alpha
+    box.blend(frame, paint, alpha[..., None] * strength)
 
 
 def _normal(landmarks: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ import numpy as np
 from stylehead.face.align import transform_points
 from stylehead.face.detection import find_face
 from stylehead.face.frontal import to_face_frame, to_image
+from stylehead.face.landmarks import lip_gap
 from stylehead.face.pose import estimate_pose
 from stylehead.motion.audio_to_motion import Motion
 from stylehead.motion.blinks import close_eyes
@@ -24,7 +25,7 @@ from stylehead.motion.rest_shape import apply_displacements, close_to_rest
 from stylehead.render.framing import Framing, plan_framing
 from stylehead.render.head_rig import HeadRig, build_rig
 from stylehead.render.mesh_warp import warp_image
-from stylehead.render.mouth_interior import MouthColors, lip_gap, mouth_colors, paint_mouth
+from stylehead.render.mouth_interior import MouthColors, mouth_colors, paint_mouth
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ class WarpRenderer:
         self.landmarks = transform_points(portrait.landmarks.astype(np.float64), self.framing.matrix)
         self.rig: HeadRig = build_rig(self.landmarks, self.framing.width, self.framing.height)
         self.colors: MouthColors = mouth_colors(self.canvas, self.landmarks)
-        self.rest_gap = lip_gap(self.landmarks)
+        self.rest_gap = float(lip_gap(self.landmarks))
         self._buffer = np.empty_like(self.canvas)
         rest_h = np.concatenate([self.landmarks, np.ones((68, 1))], axis=1)  # (68, 3)
         self._fit = np.linalg.pinv(rest_h)  # least-squares affine from the rest landmarks

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from stylehead.face.frontal import to_face_frame
-from stylehead.face.landmarks import INNER_LIP_PAIRS, interocular_distance
+from stylehead.face.landmarks import interocular_distance, lip_gap
 
 TEMPLATES = ("none", "m", "r", "o")
 TEMPLATE_PHONES = {"none": ("SIL",), "m": ("M", "B", "P"), "r": ("R", "ER"), "o": ("OW", "UW", "AO")}
@@ -48,8 +48,7 @@ def mouth_descriptors(face_points: np.ndarray) -> np.ndarray:
     """
     points = face_points[..., :2].astype(np.float64)
     scale = np.maximum(interocular_distance(points), 1e-6)
-    pairs = np.array(INNER_LIP_PAIRS)
-    opening = np.linalg.norm(points[:, pairs[:, 0]] - points[:, pairs[:, 1]], axis=-1).mean(-1)
+    opening = lip_gap(points)
     width = np.linalg.norm(points[:, 54] - points[:, 48], axis=-1)
     height = np.linalg.norm(points[:, 51] - points[:, 57], axis=-1)
     return np.stack([opening, width, height], axis=1) / scale[:, None]
