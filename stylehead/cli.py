@@ -240,6 +240,22 @@ def cmd_benchmark_speed(args: argparse.Namespace) -> None:
     print(f"-> {output}")
 
 
+def _add_motion_controls(parser: argparse.ArgumentParser, seed_help: str) -> None:
+    """The motion controls shared by `motion` and `animate`."""
+    parser.add_argument("--seed", type=int, default=0, help=seed_help)
+    parser.add_argument("--still", action="store_true", help="no head motion")
+    parser.add_argument("--mouth-scale", type=float, default=1.0, help="mouth motion amplitude (1 = as trained)")
+    parser.add_argument("--head-motion-scale", type=float, default=1.0, help="head motion amplitude")
+    parser.add_argument("--blink-rate", type=float, default=17.0, help="blinks per minute (0 = none)")
+    parser.add_argument("--max-seconds", type=float, default=600.0, help="refuse longer audio")
+
+
+def _add_weights_and_overwrite(parser: argparse.ArgumentParser, output: str) -> None:
+    """--weights and --overwrite, which every command that runs the models takes."""
+    parser.add_argument("--weights", help="weights folder or Hub repo id (default: the bundled weights)")
+    parser.add_argument("--overwrite", action="store_true", help=f"replace {output} if already there")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stylehead",
@@ -265,14 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
     motion.add_argument("--audio", required=True, help="speech or singing (wav, mp3, flac, ogg, m4a or a video)")
     motion.add_argument("-o", "--output", required=True, help="a .mp4 facial-map video or a .npz of arrays")
     motion.add_argument("--fps", type=float, default=30.0, choices=(25.0, 30.0, 60.0), help="output frame rate")
-    motion.add_argument("--seed", type=int, default=0, help="same seed, same motion")
-    motion.add_argument("--still", action="store_true", help="no head motion")
-    motion.add_argument("--mouth-scale", type=float, default=1.0, help="mouth motion amplitude (1 = as trained)")
-    motion.add_argument("--head-motion-scale", type=float, default=1.0, help="head motion amplitude")
-    motion.add_argument("--blink-rate", type=float, default=17.0, help="blinks per minute (0 = none)")
-    motion.add_argument("--max-seconds", type=float, default=600.0, help="refuse longer audio")
-    motion.add_argument("--weights", help="weights folder or Hub repo id (default: the bundled weights)")
-    motion.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
+    _add_motion_controls(motion, seed_help="same seed, same motion")
+    _add_weights_and_overwrite(motion, "the output file")
     motion.set_defaults(run=cmd_motion)
 
     animate = commands.add_parser(
@@ -286,16 +296,10 @@ def build_parser() -> argparse.ArgumentParser:
                          help="crop side, or the full image's longer side (original: no resizing)")  # fmt: skip
     animate.add_argument("--mode", default="crop", choices=("crop", "full"),
                          help="crop: the head and shoulders; full: the whole picture")  # fmt: skip
-    animate.add_argument("--seed", type=int, default=0, help="same seed, same video")
-    animate.add_argument("--still", action="store_true", help="no head motion")
-    animate.add_argument("--mouth-scale", type=float, default=1.0, help="mouth motion amplitude (1 = as trained)")
-    animate.add_argument("--head-motion-scale", type=float, default=1.0, help="head motion amplitude")
-    animate.add_argument("--blink-rate", type=float, default=17.0, help="blinks per minute (0 = none)")
-    animate.add_argument("--max-seconds", type=float, default=600.0, help="refuse longer audio")
+    _add_motion_controls(animate, seed_help="same seed, same video")
     animate.add_argument("--no-contact-sheet", action="store_true",
                          help="do not write <output>.contact.jpg, a sheet of 12 frames")  # fmt: skip
-    animate.add_argument("--weights", help="weights folder or Hub repo id (default: the bundled weights)")
-    animate.add_argument("--overwrite", action="store_true", help="replace the output files if they exist")
+    _add_weights_and_overwrite(animate, "the output files")
     animate.set_defaults(run=cmd_animate)
 
     evaluate = commands.add_parser("evaluate", help="measure quality against real clips")
@@ -304,8 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
                                  description=cmd_evaluate_lipsync.__doc__)  # fmt: skip
     lipsync.add_argument("--clips", required=True, help="a folder of talking-face videos with sound")
     lipsync.add_argument("-o", "--output", required=True, help="the JSON report to write")
-    lipsync.add_argument("--weights", help="weights folder or Hub repo id (default: the bundled weights)")
-    lipsync.add_argument("--overwrite", action="store_true", help="replace the report if it exists")
+    _add_weights_and_overwrite(lipsync, "the report")
     lipsync.set_defaults(run=cmd_evaluate_lipsync)
     talking = benches.add_parser("talking-head", help="the paper's Table 2: LMD, D-L, D-V, D-A, CPBD vs static",
                                  description=cmd_evaluate_talking_head.__doc__)  # fmt: skip
@@ -313,8 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     talking.add_argument("-o", "--output", required=True, help="the JSON report to write")
     talking.add_argument("--seed", type=int, default=0, help="head motion and blink seed")
     talking.add_argument("--mouth-scale", type=float, default=1.0, help="mouth motion amplitude")
-    talking.add_argument("--weights", help="weights folder or Hub repo id (default: the bundled weights)")
-    talking.add_argument("--overwrite", action="store_true", help="replace the report if it exists")
+    _add_weights_and_overwrite(talking, "the report")
     talking.set_defaults(run=cmd_evaluate_talking_head)
     benchmark = commands.add_parser("benchmark", help="measure speed and memory on this machine")
     kinds = benchmark.add_subparsers(dest="kind", required=True, metavar="WHAT")
@@ -324,8 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     speed.add_argument("--image", help="portrait (default: examples/portrait.png)")
     speed.add_argument("--audio", help="audio, repeated to length (default: examples/speech.wav)")
     speed.add_argument("--long-minutes", type=float, default=10.0, help="length of the memory run (0: skip it)")
-    speed.add_argument("--weights", help="weights folder or Hub repo id (default: the bundled weights)")
-    speed.add_argument("--overwrite", action="store_true", help="replace the report if it exists")
+    _add_weights_and_overwrite(speed, "the report")
     speed.set_defaults(run=cmd_benchmark_speed)
     return parser
 
