@@ -33,6 +33,34 @@ def parse_args(config_type: type, description: str) -> tuple[Any, argparse.Names
     return load_config(config_type, args.config, args.set), args
 
 
+@dataclasses.dataclass
+class Run:
+    """What every training script sets up before it builds its model."""
+
+    config: Any  # the script's config dataclass
+    args: argparse.Namespace  # --resume, --push-to-hub
+    accelerator: Accelerator
+    output: Path  # config.output: checkpoints and the training log
+    target: Path  # output / <component>: where the best weights are saved
+
+    def clips(self) -> tuple[list, list]:
+        """The preprocessed clips of ``config.data``, split into training and validation speakers."""
+        from stylehead.motion.training_data import load_clips, split_clips
+
+        return split_clips(load_clips(Path(self.config.data)), Path(self.config.split))
+
+
+def start_run(config_type: type, description: str, component: str) -> Run:
+    """Parse the command line, start accelerate, seed everything and name the output folders."""
+    from accelerate.utils import set_seed
+
+    config, args = parse_args(config_type, description)
+    accelerator = Accelerator()
+    set_seed(config.seed)
+    output = Path(config.output)
+    return Run(config, args, accelerator, output, output / component)
+
+
 def load_config(config_type: type, path: str | None, overrides: list[str]):
     """A dataclass of ``config_type`` from a YAML file plus ``key=value`` overrides (values parsed as YAML)."""
     values = yaml.safe_load(Path(path).read_text()) if path else {}

@@ -15,14 +15,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from accelerate import Accelerator
-from accelerate.utils import set_seed
-from common import finish_run, parse_args, train_loop
+from common import finish_run, start_run, train_loop
 
 from stylehead.audio.apc import APCConfig, APCEncoder
 from stylehead.audio.features import log_mel
 from stylehead.media import AUDIO_SUFFIXES, read_audio
-from stylehead.motion.training_data import load_clips, split_clips
 
 
 @dataclass
@@ -62,13 +59,9 @@ class MelWindows(torch.utils.data.Dataset):
 
 
 def main() -> None:
-    config, args = parse_args(TrainAPCConfig, __doc__)
-    accelerator = Accelerator()
-    set_seed(config.seed)
-    output = Path(config.output)
-    target = output / "apc_encoder"
-
-    train_clips, val_clips = split_clips(load_clips(Path(config.data)), Path(config.split))
+    run = start_run(TrainAPCConfig, __doc__, "apc_encoder")
+    config, args, accelerator, output, target = run.config, run.args, run.accelerator, run.output, run.target
+    train_clips, val_clips = run.clips()
     train_mels = [c.mel for c in train_clips]
     for folder in config.audio_dirs:
         for path in sorted(Path(folder).iterdir()):

@@ -10,17 +10,14 @@ real standard deviation of each rotation angle (the target is 0.5-2).
 """
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
-from accelerate import Accelerator
-from accelerate.utils import set_seed
-from common import finish_run, parse_args, train_loop
+from common import finish_run, start_run, train_loop
 
 from stylehead.audio.inputs import input_dim
 from stylehead.motion.head_pose_model import HeadPoseModel, HeadPoseModelConfig, gaussian_nll
-from stylehead.motion.training_data import PoseWindows, load_clips, relative_pose, split_clips
+from stylehead.motion.training_data import PoseWindows, relative_pose
 
 
 @dataclass
@@ -45,13 +42,9 @@ class TrainHeadPoseConfig:
 
 
 def main() -> None:
-    config, args = parse_args(TrainHeadPoseConfig, __doc__)
-    accelerator = Accelerator()
-    set_seed(config.seed)
-    output = Path(config.output)
-    target = output / "head_pose_model"
-
-    train_clips, val_clips = split_clips(load_clips(Path(config.data)), Path(config.split))
+    run = start_run(TrainHeadPoseConfig, __doc__, "head_pose_model")
+    config, args, accelerator, output, target = run.config, run.args, run.accelerator, run.output, run.target
+    train_clips, val_clips = run.clips()
     model_config = HeadPoseModelConfig(input_dim=input_dim(config.features), features=config.features, **config.model)
     model = HeadPoseModel(model_config)
     lookahead = model_config.audio_lookahead

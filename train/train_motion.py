@@ -11,19 +11,16 @@ Checkpoints go to ``<output>/checkpoints``; ``--resume`` continues from the last
 """
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import torch
-from accelerate import Accelerator
-from accelerate.utils import set_seed
-from common import finish_run, parse_args, train_loop
+from common import finish_run, start_run, train_loop
 from safetensors.numpy import save_file
 
 from stylehead.audio.inputs import input_dim
 from stylehead.motion.lipsync_eval import LoudnessBaseline, score_clip, summarise
 from stylehead.motion.mouth_eye_generator import MouthEyeGenerator, MouthEyeGeneratorConfig, motion_loss
 from stylehead.motion.rest_shape import displacements
-from stylehead.motion.training_data import MotionWindows, attach_apc, load_clips, split_clips
+from stylehead.motion.training_data import MotionWindows, attach_apc
 
 
 @dataclass
@@ -50,13 +47,9 @@ class TrainMotionConfig:
 
 
 def main() -> None:
-    config, args = parse_args(TrainMotionConfig, __doc__)
-    accelerator = Accelerator()
-    set_seed(config.seed)
-    output = Path(config.output)
-    target = output / "mouth_eye_generator"
-
-    train_clips, val_clips = split_clips(load_clips(Path(config.data)), Path(config.split))
+    run = start_run(TrainMotionConfig, __doc__, "mouth_eye_generator")
+    config, args, accelerator, output, target = run.config, run.args, run.accelerator, run.output, run.target
+    train_clips, val_clips = run.clips()
     if "apc" in config.features:
         attach_apc(train_clips + val_clips, config.apc_weights, config.projection, database_clips=train_clips)
     model_config = MouthEyeGeneratorConfig(

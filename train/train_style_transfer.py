@@ -12,15 +12,12 @@ the number of clips). Keeps the best and writes ``<output>/style_transfer/``.
 """
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
-from accelerate import Accelerator
-from accelerate.utils import set_seed
-from common import finish_run, parse_args, train_loop
+from common import finish_run, start_run, train_loop
 
-from stylehead.motion.training_data import Clip, load_clips, split_clips
+from stylehead.motion.training_data import Clip
 from stylehead.style.transfer import StyleTransferConfig, StyleTransferNetwork
 
 MOTION_SCALE_MM = 5.0  # motion vectors are divided by this (displacements are a few mm)
@@ -88,12 +85,9 @@ def retrieval_accuracy(network: StyleTransferNetwork, vectors: list[torch.Tensor
 
 
 def main() -> None:
-    config, args = parse_args(TrainStyleTransferConfig, __doc__)
-    accelerator = Accelerator()
-    set_seed(config.seed)
-    output = Path(config.output)
-    target = output / "style_transfer"
-    train_clips, val_clips = split_clips(load_clips(Path(config.data)), Path(config.split))
+    run = start_run(TrainStyleTransferConfig, __doc__, "style_transfer")
+    config, args, accelerator, output, target = run.config, run.args, run.accelerator, run.output, run.target
+    train_clips, val_clips = run.clips()
     train_vectors = [motion_vectors(c) for c in train_clips if c.valid.sum() >= config.min_frames]
     val_vectors = [motion_vectors(c) for c in val_clips if c.valid.sum() >= config.min_frames]
     if len(train_vectors) < config.batch_size:
