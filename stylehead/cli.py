@@ -200,6 +200,10 @@ def cmd_evaluate_talking_head(args: argparse.Namespace) -> None:
         m = report["summary"][method]
         print(f"{method:<10}" + "".join(f"{m[key]:>10.3f}" for key in KEYS))
     print(f"{'real':<10}" + " " * 40 + f"{report['summary']['real']['cpbd']:>10.3f}")
+    commanded = report["summary"]["commanded"]
+    print(f"{'commanded':<10}" + "".join(f"{commanded[key]:>10.3f}" for key in KEYS[:-1])
+          + f"   (the landmarks the renderer was given; mouth opening spread "
+          f"{report['summary']['mouth_opening_std_ratio']:.2f}x the real one's, median over clips)")  # fmt: skip
     print(f"{len(report['clips'])} clips scored, {len(report['skipped'])} skipped -> {output}")
     output.write_text(json.dumps(report, indent=1))
 

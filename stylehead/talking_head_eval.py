@@ -6,6 +6,9 @@ of 25/30/60 nearest the clip's), dlib tracks 68 landmarks on the generated and o
 and frames are paired by time. The static baseline is the source frame held still. Reported per
 clip and averaged over clips: LMD, D-L, D-V and D-A (:func:`stylehead.metrics.talking_head_metrics`)
 and CPBD (sharpness) of evenly spaced frames; the real clip's own CPBD is reported as ``real``.
+As diagnostics, ``commanded`` scores the landmarks the renderer was told to draw (what the motion
+model asks for, before rendering and re-tracking), and ``mouth_opening_std_ratio`` is the median
+over clips of the commanded mouth opening's spread over the real one's.
 """
 
 import tempfile
@@ -15,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from stylehead.errors import StyleheadError
+from stylehead.face.landmarks import mouth_opening
 from stylehead.face.tracking import track_video
 from stylehead.media import SAMPLE_RATE, VideoReader, read_audio
 from stylehead.metrics import cpbd, talking_head_metrics
@@ -58,6 +62,7 @@ def evaluate_clip(path: Path, pipeline: StyleHeadPipeline, work_dir: Path, seed:
     if pair_valid.sum() < 2:
         raise StyleheadError(f"Too few frames of {path.name} had a face in both videos to compare.")
     gen_landmarks = generated.landmarks[gen_index][pair_valid]
+    commanded = result.landmarks[np.minimum(gen_index, len(result.landmarks) - 1)][pair_valid]
     real_landmarks = real.landmarks[real_index][pair_valid]
     static_landmarks = np.repeat(real.landmarks[first][None], len(real_landmarks), axis=0)
     sample = set(np.linspace(0, len(generated) - 1, cpbd_frames).round().astype(int).tolist())
@@ -72,6 +77,13 @@ def evaluate_clip(path: Path, pipeline: StyleHeadPipeline, work_dir: Path, seed:
         },
         "static": {**talking_head_metrics(static_landmarks, real_landmarks), "cpbd": cpbd([source])},
         "real": {"cpbd": cpbd(list(_frames_at(path, real_sample).values()))},
+        # Diagnostics: the landmarks the renderer was told to draw, scored the same way (no video, so
+        # no CPBD), and how much the real and the commanded mouth open and close.
+        "commanded": talking_head_metrics(commanded, real_landmarks),
+        "mouth_opening_std": {
+            "real": float(mouth_opening(real_landmarks).std()),
+            "commanded": float(mouth_opening(commanded).std()),
+        },
     }
 
 
@@ -94,4 +106,7 @@ def evaluate_talking_head(clips: list[Path], pipeline: StyleHeadPipeline, seed: 
         for method in METHODS:
             summary[method] = {key: float(np.mean([row[method][key] for row in rows])) for key in KEYS}
         summary["real"] = {"cpbd": float(np.mean([row["real"]["cpbd"] for row in rows]))}
+        summary["commanded"] = {key: float(np.mean([row["commanded"][key] for row in rows])) for key in KEYS[:-1]}
+        ratios = [row["mouth_opening_std"]["commanded"] / max(row["mouth_opening_std"]["real"], 1e-9) for row in rows]
+        summary["mouth_opening_std_ratio"] = float(np.median(ratios))  # commanded / real, median over clips
     return {"summary": summary, "clips": rows, "skipped": skipped}

@@ -21,8 +21,8 @@ TEETH_MAX = 0.13  # ... and at most this share of the mouth's width
 LOWER_TEETH_SHARE = 0.12
 LIP_MARGIN = 0.12  # share of the opening, on each lip, drawn as lip rather than cavity
 # Extra opening (share of the mouth width) over which the interior fades in. Chosen by re-tracking
-# renders of 5 training clips with dlib: at 0.02 dlib read the mouth 1.25x as open as commanded
-# (a constant ~0.03 interocular distances too wide) with mean r 0.916; at 0.2, 1.10x and r 0.941.
+# renders of 5 training clips with dlib (benchmarks/mouth_retrack.py): at 0.02 dlib read the mouth
+# 1.27x as open as commanded (~0.03 interocular distances too wide), mean r 0.926; at 0.2, 1.09x, r 0.953.
 FADE_IN = 0.2
 CLOSED_SHARE = 1.0  # closing lips are painted over the photo's open mouth below this share of its gap
 
