@@ -39,6 +39,26 @@ class _ProgressBar:
             self._bar.close()
 
 
+class _StageBars:
+    """One progress bar per stage for ``progress(stage, done, total)`` callbacks (learning a style)."""
+
+    def __init__(self, description: str):
+        self.description = description
+        self._stage: str | None = None
+        self._bar: _ProgressBar | None = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self._stage:
+            self.close()
+            self._stage, self._bar = stage, _ProgressBar(total, f"{self.description}: {stage}")
+        self._bar.frames(done, total)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
 def cmd_track(args: argparse.Namespace) -> None:
     """Track the face in a video (or a still image) and save landmarks, pose and openings."""
     import numpy as np
@@ -99,7 +119,7 @@ def cmd_motion(args: argparse.Namespace) -> None:
         print(f"note: {source.name} is silent; the face will stay still.", file=sys.stderr)
     controls = MotionControls(
         mouth_scale=args.mouth_scale, head_motion_scale=args.head_motion_scale, still=args.still, seed=args.seed,
-        blinks=BlinkConfig(rate_per_minute=args.blink_rate),
+        blinks=BlinkConfig(rate_per_minute=args.blink_rate) if args.blink_rate is not None else None,
     )  # fmt: skip
     motion = AudioToMotion.from_pretrained(args.weights)(audio, controls)
     if output.suffix.lower() == ".mp4":
@@ -118,14 +138,17 @@ def cmd_animate(args: argparse.Namespace) -> None:
 
     pipeline = StyleHeadPipeline.from_pretrained(args.weights)
     bar = _ProgressBar(None, f"animating {Path(args.image).name}")
+    stages = _StageBars("learning the style")
     try:
         result = pipeline(
-            args.image, args.audio, args.output, fps=args.fps, size=args.size, mode=args.mode,
+            args.image, args.audio, args.output, style=args.style, style_progress=stages,
+            fps=args.fps, size=args.size, mode=args.mode,
             mouth_scale=args.mouth_scale, head_motion_scale=args.head_motion_scale, blink_rate=args.blink_rate,
             still=args.still, seed=args.seed, max_seconds=args.max_seconds, overwrite=args.overwrite,
             contact_sheet=not args.no_contact_sheet, progress=bar.frames,
         )  # fmt: skip
     finally:
+        stages.close()
         bar.close()
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
@@ -164,12 +187,12 @@ def cmd_evaluate_lipsync(args: argparse.Namespace) -> None:
     output.write_text(json.dumps(report, indent=1))
 
 
-def _video_folder(folder: Path) -> list[Path]:
+def _video_folder(folder: Path, what: str = "videos with sound") -> list[Path]:
     from stylehead.errors import StyleheadError
     from stylehead.media import VIDEO_SUFFIXES
 
     if not folder.is_dir():
-        raise StyleheadError(f"{folder} is not a folder; give a folder of videos with sound.")
+        raise StyleheadError(f"{folder} is not a folder; give a folder of {what}.")
     clips = sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
     if not clips:
         raise StyleheadError(f"{folder} holds no videos ({', '.join(VIDEO_SUFFIXES)}).")
@@ -205,6 +228,81 @@ def cmd_evaluate_talking_head(args: argparse.Namespace) -> None:
           + f"   (the landmarks the renderer was given; mouth opening spread "
           f"{report['summary']['mouth_opening_std_ratio']:.2f}x the real one's, median over clips)")  # fmt: skip
     print(f"{len(report['clips'])} clips scored, {len(report['skipped'])} skipped -> {output}")
+    output.write_text(json.dumps(report, indent=1))
+
+
+def cmd_learn_style(args: argparse.Namespace) -> None:
+    """Learn the style of a reference video (head motion, blinks, mouth) into a style pack."""
+    import time
+
+    from stylehead.media import check_readable, check_writable
+    from stylehead.motion.audio_to_motion import AudioToMotion
+    from stylehead.style.fine_tune import FineTuneConfig
+    from stylehead.style.learn import LearnStyleConfig, learn_style
+
+    video = check_readable(args.video)
+    output = check_writable(args.output, overwrite=args.overwrite, inputs=(video,))
+    if output.suffix.lower() != ".safetensors":
+        raise StyleheadError(f"{output.name} should end in .safetensors (a style pack).")
+    started = time.perf_counter()
+    motion_model = AudioToMotion.from_pretrained(args.weights)
+    config = LearnStyleConfig(max_seconds=args.max_seconds)
+    if args.steps is not None:
+        config.fine_tune = FineTuneConfig(critic_steps=max(0, args.steps // 2), steps=max(0, args.steps))
+    stages = _StageBars(f"learning {video.name}")
+    try:
+        pack = learn_style(video, motion_model, name=args.name, config=config, progress=stages)
+    finally:
+        stages.close()
+    pack.licence = args.licence or ""
+    from stylehead.media.files import atomic_output
+
+    with atomic_output(output, suffix=".safetensors") as partial:
+        pack.save(partial)
+    std = ", ".join(f"{v:.1f}" for v in pack.pose_std[:3])
+    print(f"{video.name}: style {pack.name!r} in {time.perf_counter() - started:.0f} s -> {output}")
+    print(f"  head pose std (pitch, yaw, roll) {std} degrees, speed {pack.pose_speed:.1f} deg/s; "
+          f"{pack.blink_rate_per_minute:.0f} blinks/min of {pack.blink_duration:.2f} s")  # fmt: skip
+    print(f"  learned: {'; '.join(pack.learned)}")
+    for item in pack.not_learned:
+        print(f"note: not learned: {item}", file=sys.stderr)
+
+
+def cmd_evaluate_style(args: argparse.Namespace) -> None:
+    """The paper's Table 3: learn each reference's style, drive it with other audio, SLD/SLV/SMD vs neutral."""
+    import json
+
+    from stylehead.media import AUDIO_SUFFIXES, check_writable
+    from stylehead.motion.audio_to_motion import AudioToMotion
+    from stylehead.style_eval import KEYS, METHODS, evaluate_style
+
+    references = _video_folder(Path(args.references), "videos of a face")
+    folder = Path(args.audio)
+    audio = sorted(p for p in folder.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES) if folder.is_dir() else []
+    if not audio:
+        raise StyleheadError(f"{folder} holds no audio files ({', '.join(AUDIO_SUFFIXES)}).")
+    output = check_writable(args.output, overwrite=args.overwrite)
+    motion_model = AudioToMotion.from_pretrained(args.weights)
+
+    def show(row: dict) -> None:
+        n, t = row["neutral"], row["transferred"]
+        print(f"  {row['reference']} ({row['audio']}): SLD {n['sld']:.2f} -> {t['sld']:.2f}, "
+              f"SLV {n['slv']:.3f} -> {t['slv']:.3f}, SMD {n['smd']:.2f} -> {t['smd']:.2f}", file=sys.stderr)  # fmt: skip
+
+    report = evaluate_style(references, audio, motion_model, seed=args.seed, progress=show)
+    if not report["references"]:
+        raise StyleheadError(f"None of the {len(references)} videos in {args.references} could be learned from.")
+    names = ("SLD", "SLV", "SMD", "pose std", "pose speed")
+    print(f"{'style':<12}" + "".join(f"{name:>11}" for name in names))
+    for method in METHODS:
+        m = report["summary"][method]
+        print(f"{method:<12}" + "".join(f"{m[key]:>11.3f}" for key in KEYS))
+    gains = report["summary"]["improvement"]
+    print("transferred vs neutral: " + ", ".join(
+        f"{key.upper()} {100 * g['mean']:+.1f}% (closer for {100 * g['share_closer']:.0f}%)" for key, g in gains.items()
+    ))  # fmt: skip
+    print(f"head pose within 35% of the reference's: {100 * report['summary']['transferred_pose_within_35_percent']:.0f}%"
+          f" of references; {len(report['references'])} scored, {len(report['skipped'])} skipped -> {output}")
     output.write_text(json.dumps(report, indent=1))
 
 
@@ -250,7 +348,7 @@ def _add_motion_controls(parser: argparse.ArgumentParser, seed_help: str) -> Non
     parser.add_argument("--still", action="store_true", help="no head motion")
     parser.add_argument("--mouth-scale", type=float, default=1.0, help="mouth motion amplitude (1 = as trained)")
     parser.add_argument("--head-motion-scale", type=float, default=1.0, help="head motion amplitude")
-    parser.add_argument("--blink-rate", type=float, default=17.0, help="blinks per minute (0 = none)")
+    parser.add_argument("--blink-rate", type=float, help="blinks per minute (0 = none; default: the style's, or 17)")
     parser.add_argument("--max-seconds", type=float, default=600.0, help="refuse longer audio")
 
 
@@ -295,6 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
     animate.add_argument("--image", required=True, help="a portrait photo with one face (jpg, png, webp, bmp)")
     animate.add_argument("--audio", required=True, help="speech or singing (wav, mp3, flac, ogg, m4a or a video)")
     animate.add_argument("-o", "--output", required=True, help="the .mp4 to write")
+    animate.add_argument("--style", help="a preset name, a style pack (.safetensors) or a reference video to learn")
     animate.add_argument("--fps", type=int, default=30, choices=(25, 30, 60), help="output frame rate")
     animate.add_argument("--size", default="512", choices=("256", "512", "original"),
                          help="crop side, or the full image's longer side (original: no resizing)")  # fmt: skip
@@ -305,6 +404,17 @@ def build_parser() -> argparse.ArgumentParser:
                          help="do not write <output>.contact.jpg, a sheet of 12 frames")  # fmt: skip
     _add_weights_and_overwrite(animate, "the output files")
     animate.set_defaults(run=cmd_animate)
+
+    learn = commands.add_parser("learn-style", help="learn a style pack from a reference video",
+                                description=cmd_learn_style.__doc__)  # fmt: skip
+    learn.add_argument("video", help="a video of one person talking or singing (sound optional)")
+    learn.add_argument("-o", "--output", required=True, help="the style pack to write (.safetensors)")
+    learn.add_argument("--name", help="the style's name (default: the video's file name)")
+    learn.add_argument("--licence", help="the reference video's licence, stored in the pack")
+    learn.add_argument("--max-seconds", type=float, default=120.0, help="refuse longer reference videos")
+    learn.add_argument("--steps", type=int, help="fine-tuning steps (default 100; f alone first for half as many)")
+    _add_weights_and_overwrite(learn, "the style pack")
+    learn.set_defaults(run=cmd_learn_style)
 
     evaluate = commands.add_parser("evaluate", help="measure quality against real clips")
     benches = evaluate.add_subparsers(dest="benchmark", required=True, metavar="WHAT")
@@ -322,6 +432,14 @@ def build_parser() -> argparse.ArgumentParser:
     talking.add_argument("--mouth-scale", type=float, default=1.0, help="mouth motion amplitude")
     _add_weights_and_overwrite(talking, "the report")
     talking.set_defaults(run=cmd_evaluate_talking_head)
+    style = benches.add_parser("style", help="the paper's Table 3: SLD, SLV, SMD and head pose, neutral vs transferred",
+                               description=cmd_evaluate_style.__doc__)  # fmt: skip
+    style.add_argument("--references", required=True, help="a folder of style reference videos")
+    style.add_argument("--audio", required=True, help="a folder of driving audio (not the references' own)")
+    style.add_argument("-o", "--output", required=True, help="the JSON report to write")
+    style.add_argument("--seed", type=int, default=0, help="head motion and blink seed")
+    _add_weights_and_overwrite(style, "the report")
+    style.set_defaults(run=cmd_evaluate_style)
     benchmark = commands.add_parser("benchmark", help="measure speed and memory on this machine")
     kinds = benchmark.add_subparsers(dest="kind", required=True, metavar="WHAT")
     speed = kinds.add_parser("speed", help="real-time factor, stage frames/s, encode floor, 10-minute memory",

@@ -30,6 +30,7 @@ from stylehead.motion.blinks import BlinkConfig
 from stylehead.motion.landmark_video import resample_motion
 from stylehead.render.framing import parse_size
 from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
+from stylehead.style.pack import StylePack
 
 FPS_CHOICES = (25, 30, 60)
 CONTACT_SHEET_FRAMES = 12
@@ -48,6 +49,7 @@ class AnimationResult:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, and "total"
     contact_sheet: Path | None = None
     notes: list[str] = field(default_factory=list)  # things the user should know (several faces, silence)
+    style: StylePack | None = None  # the style used, with its reference landmarks and statistics
 
     @property
     def num_frames(self) -> int:
@@ -87,6 +89,7 @@ class StyleHeadPipeline:
         audio: str | Path | np.ndarray,
         output: str | Path | None = None,
         *,
+        style: str | Path | StylePack | None = None,
         fps: int = 30,
         size: int | str = 512,
         mode: str = "crop",
@@ -100,6 +103,7 @@ class StyleHeadPipeline:
         overwrite: bool = False,
         contact_sheet: bool = False,
         progress: Callable[[int, int], None] | None = None,
+        style_progress: Callable[[str, int, int], None] | None = None,
     ) -> AnimationResult:
         """Animate ``image`` (a path or an (H, W, 3) uint8 RGB array) speaking ``audio``.
 
@@ -107,6 +111,11 @@ class StyleHeadPipeline:
         samples at 16 kHz. ``output`` is the mp4 to write (default: a new temporary folder); an
         existing file is kept unless ``overwrite``. ``progress(done, total)`` is called per frame.
         The same inputs and ``seed`` give the same video.
+
+        ``style`` is a preset name (:func:`~stylehead.style.library.preset_names`), a style pack
+        file, a :class:`~stylehead.style.pack.StylePack` or a reference video, which is learned
+        first (``style_progress(stage, done, total)`` follows that). None: the default motion.
+        A ``blink_rate`` given here wins over the style's.
         """
         started = time.perf_counter()
         timings: dict[str, float] = {}
@@ -142,12 +151,26 @@ class StyleHeadPipeline:
         renderer = WarpRenderer(portrait, RenderConfig(mode=mode, size=size))
         timings["face"] = time.perf_counter() - mark
 
+        pack = None
+        if style is not None:
+            from stylehead.style.library import load_style
+
+            mark = time.perf_counter()
+            pack = load_style(style, self.motion_model, progress=style_progress)
+            timings["style"] = time.perf_counter() - mark
+            notes += [f"The style {pack.name!r} could not learn {item}." for item in pack.not_learned]
+
         mark = time.perf_counter()
         controls = MotionControls(
             mouth_scale=mouth_scale, head_motion_scale=head_motion_scale, temperature=temperature, still=still,
             seed=seed, blinks=BlinkConfig(rate_per_minute=blink_rate) if blink_rate is not None else None,
         )  # fmt: skip
-        motion = resample_motion(self.motion_model(samples, controls), fps)
+        motion_model = self.motion_model
+        if pack is not None:
+            from stylehead.style.library import styled
+
+            motion_model, controls = styled(motion_model, pack, controls, blink_rate)
+        motion = resample_motion(motion_model(samples, controls), fps)
         # The video lasts as long as the audio, to the frame (never longer: the writer cuts at the sound's end).
         count = max(1, int(len(samples) * fps // SAMPLE_RATE))
         motion = _fit_length(motion, count)
@@ -174,7 +197,8 @@ class StyleHeadPipeline:
         timings["render"], timings["encode"] = render_time, encode_time
         sheet_path = write_contact_sheet(sheet, sheet_path) if contact_sheet else None
         timings["total"] = time.perf_counter() - started
-        return AnimationResult(output, motion, targets.landmarks, float(fps), renderer.size, timings, sheet_path, notes)
+        return AnimationResult(output, motion, targets.landmarks, float(fps), renderer.size, timings, sheet_path, notes,
+                               pack)  # fmt: skip
 
 
 def _fit_length(motion: Motion, count: int) -> Motion:

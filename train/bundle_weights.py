@@ -1,7 +1,8 @@
 """Assemble trained components into a weights bundle (the package's default or one to publish).
 
     python train/bundle_weights.py --motion runs/motion_phones --head-pose runs/head_pose \
-        --output stylehead/weights [--apc runs/apc] [--push-to-hub owner/stylehead]
+        --style-transfer runs/style_transfer --output stylehead/weights [--apc runs/apc] \
+        [--push-to-hub owner/stylehead]
 
 Copies each component's config.json and model.safetensors (and the loudness baseline) into
 ``<output>/<component>/``, checks that every one loads strictly, and prints the total size. The
@@ -31,6 +32,7 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument("--head-pose", type=Path, required=True, help="a train_head_pose.py output folder")
     parser.add_argument("--apc", type=Path, help="a train_apc.py output folder (when the generator reads APC)")
+    parser.add_argument("--style-transfer", type=Path, help="a train_style_transfer.py output folder (f, to learn styles)")
     parser.add_argument("--output", type=Path, required=True)
     parser.add_argument("--push-to-hub", metavar="REPO_ID")
     args = parser.parse_args()
@@ -45,6 +47,9 @@ def main() -> None:
         copy_component(args.apc / "apc_encoder", args.output / "apc_encoder")
     elif (args.output / "apc_encoder").exists():
         shutil.rmtree(args.output / "apc_encoder")
+
+    if args.style_transfer:
+        copy_component(args.style_transfer / "style_transfer", args.output / "style_transfer")
 
     from stylehead.motion.audio_to_motion import AudioToMotion
 

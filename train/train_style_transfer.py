@@ -18,9 +18,7 @@ import torch
 from common import finish_run, start_run, train_loop
 
 from stylehead.motion.training_data import Clip
-from stylehead.style.transfer import StyleTransferConfig, StyleTransferNetwork
-
-MOTION_SCALE_MM = 5.0  # motion vectors are divided by this (displacements are a few mm)
+from stylehead.style.transfer import MOTION_SCALE_MM, StyleTransferConfig, StyleTransferNetwork
 
 
 @dataclass

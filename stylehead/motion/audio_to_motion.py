@@ -55,14 +55,21 @@ class MotionControls:
     seed: int = 0  # same seed, same motion
     pose_std: tuple[float, ...] | None = None  # (6,) a style's head-motion spread (degrees, mm): the
     # sampled motion is rescaled, value by value, to it (before head_motion_scale); None: as sampled
+    pose_speed: float | None = None  # a style's mean angular head speed (degrees/s): the sampled motion
+    # is played faster or slower to reach it (before head_motion_scale); None: as sampled
 
 
 class AudioToMotion:
     """The trained audio → motion components, loaded once and reused for every request."""
 
     def __init__(self, generators: list[MouthEyeGenerator], head_pose: HeadPoseModel, apc=None,
-                 loudness_baseline: LoudnessBaseline | None = None):  # fmt: skip
+                 loudness_baseline: LoudnessBaseline | None = None, generator_names: list[str] | None = None,
+                 style_network=None):  # fmt: skip
         self.generators = [generator.eval() for generator in generators]
+        self.generator_names = generator_names or [
+            "mouth_eye_generator" + (f"_{i}" if i else "") for i in range(len(generators))
+        ]
+        self.style_network = style_network.eval() if style_network is not None else None  # f, to learn styles
         points = {tuple(g.config.points) for g in self.generators}
         if len(points) != 1:
             raise ValueError("the mouth and eye generators of one bundle must move the same landmarks")
@@ -86,21 +93,65 @@ class AudioToMotion:
     def _load(cls, weights: Path) -> "AudioToMotion":
         generator_dir = component_folder(weights, "mouth_eye_generator")
         extra = sorted(p.name for p in weights.glob("mouth_eye_generator_*") if p.is_dir())
-        generators = [
-            MouthEyeGenerator.from_pretrained(component_folder(weights, name), strict=True)
-            for name in ["mouth_eye_generator", *extra]
-        ]
+        names = ["mouth_eye_generator", *extra]
+        generators = [MouthEyeGenerator.from_pretrained(component_folder(weights, name), strict=True) for name in names]
         head_pose = HeadPoseModel.from_pretrained(component_folder(weights, "head_pose_model"), strict=True)
         apc = None
         if (weights / "apc_encoder").exists():
             from stylehead.audio.apc import APCEncoder
 
             apc = APCEncoder.from_pretrained(component_folder(weights, "apc_encoder"), strict=True)
+        style_network = None
+        if (weights / "style_transfer").exists():
+            from stylehead.style.transfer import StyleTransferNetwork
+
+            style_network = StyleTransferNetwork.from_pretrained(component_folder(weights, "style_transfer"), strict=True)
         baseline = None
         if (generator_dir / "loudness_baseline.safetensors").exists():
             coefficients = load_file(str(generator_dir / "loudness_baseline.safetensors"))["coefficients"]
             baseline = LoudnessBaseline(coefficients)
-        return cls(generators, head_pose, apc, baseline)
+        return cls(generators, head_pose, apc, baseline, names, style_network)
+
+    def with_style(self, deltas: dict[str, np.ndarray], base: str = "") -> "AudioToMotion":
+        """A copy whose generators carry a style's weight deltas ("<generator>.<parameter>" → change).
+
+        The copy shares the head pose model and encoders; this model is unchanged (other requests
+        may be using it). :class:`StyleheadError` when the deltas do not fit these generators.
+        """
+        import copy
+
+        from stylehead.errors import StyleheadError
+
+        if not deltas:
+            return self
+        if base:
+            from stylehead.style.learn import base_fingerprint
+
+            if base != base_fingerprint(self):
+                raise StyleheadError("This style was learned with other motion weights; learn it again with these.")
+        generators = []
+        for name, generator in zip(self.generator_names, self.generators, strict=True):
+            styled = copy.deepcopy(generator)
+            parameters = dict(styled.named_parameters())
+            for key, value in deltas.items():
+                component, _, parameter = key.partition(".")
+                if component != name:
+                    continue
+                if parameter not in parameters or tuple(parameters[parameter].shape) != value.shape:
+                    raise StyleheadError(f"The style's weight change {key} does not fit these motion weights.")
+                with torch.no_grad():
+                    parameters[parameter] += torch.from_numpy(value.astype(np.float32))
+            generators.append(styled)
+        unknown = {key.partition(".")[0] for key in deltas} - set(self.generator_names)
+        if unknown:
+            raise StyleheadError(f"The style changes {sorted(unknown)}, which these motion weights do not have.")
+        return AudioToMotion(generators, self.head_pose, self.apc, self.loudness_baseline, self.generator_names,
+                             self.style_network)  # fmt: skip
+
+    @staticmethod
+    def generator_inputs(generator: MouthEyeGenerator, features: dict[str, np.ndarray]) -> torch.Tensor:
+        """(T, D) inputs of one generator from :meth:`audio_features`' output."""
+        return stack_inputs(tuple(generator.config.features), features)
 
     def audio_features(self, audio: np.ndarray) -> dict[str, np.ndarray]:
         """The features the models read, computed once: mel (2T, 80), phones (T, 40), apc (2T, H)."""
@@ -146,13 +197,40 @@ class AudioToMotion:
             pose = np.zeros((count, 6), np.float32)
         else:
             pose = smooth_pose(self.head_motion(features, controls.temperature, controls.seed)[:count])
-            if controls.pose_std is not None:
-                spread = pose.std(0) if count > 1 else np.ones(6, np.float32)
-                pose = pose * (np.asarray(controls.pose_std, np.float32) / np.maximum(spread, 1e-6))
+            pose = restyle_pose(pose, controls.pose_std, controls.pose_speed)
             pose = pose * np.float32(controls.head_motion_scale)
         rng = np.random.default_rng(controls.seed)
         blink = blink_curve(count, FPS, controls.blinks or BlinkConfig(), rng)
         return Motion(self.points, displacement, pose, blink)
+
+
+def restyle_pose(pose: np.ndarray, std: tuple[float, ...] | None, speed: float | None, fps: float = FPS
+                 ) -> np.ndarray:  # fmt: skip
+    """(T, 6) pose about zero, played at a rate that gives a mean angular ``speed`` (degrees/s) and
+    rescaled value by value to a spread ``std``; either may be None (left as it is)."""
+    from stylehead.style.statistics import angular_speed
+
+    if len(pose) < 2:
+        return pose
+
+    def rescaled(values: np.ndarray) -> np.ndarray:
+        values = values - values.mean(0, keepdims=True)
+        if std is None:
+            return values
+        return values * (np.asarray(std, np.float32) / np.maximum(values.std(0), 1e-6))
+
+    pose = rescaled(pose)
+    frames = np.arange(len(pose))
+    period = 2 * (len(pose) - 1)
+    for _ in range(6):  # playing at another rate changes the spread a little, rescaling the speed: settle both
+        current = angular_speed(pose, fps)
+        if speed is None or current < 1e-6 or abs(current / speed - 1) < 0.02:
+            break
+        # play the motion faster or slower, reflecting at the ends so every frame has a pose
+        folded = (frames * (speed / current)) % period
+        folded = np.where(folded > len(pose) - 1, period - folded, folded)
+        pose = rescaled(np.stack([np.interp(folded, frames, column) for column in pose.T], 1).astype(np.float32))
+    return pose
 
 
 POSE_SMOOTHING_FRAMES = (3.0, 3.0, 3.0, 6.0, 6.0, 6.0)  # Gaussian σ per pose value (LSP smooths [3, 10])

@@ -63,7 +63,15 @@ class MouthEyeGenerator(nn.Module, PyTorchModelHubMixin, library_name="stylehead
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """(B, T, D) → (B, T, P, 3) displacements in mm (no delay compensation: see :meth:`generate`)."""
+        return self.decode(self.encode(features))
+
+    def encode(self, features: torch.Tensor) -> torch.Tensor:
+        """(B, T, D) audio features → (B, T, lstm_size) hidden states of the LSTM."""
         hidden, _ = self.lstm(self.encoder(features))
+        return hidden
+
+    def decode(self, hidden: torch.Tensor) -> torch.Tensor:
+        """(B, T, lstm_size) hidden states → (B, T, P, 3) displacements in mm."""
         out = self.decoder(hidden) * self.config.target_scale
         return out.view(*out.shape[:2], len(self.config.points), 3)
 

@@ -29,6 +29,7 @@ REQUIRED = {
     "references.face_points": ((4, 68, 3), np.float32),
     "pose.mean": ((6,), np.float32),
     "pose.std": ((6,), np.float32),
+    "pose.speed": ((1,), np.float32),
     "blink.rate_per_minute": ((1,), np.float32),
     "blink.duration": ((1,), np.float32),
 }
@@ -45,6 +46,7 @@ class StylePack:
     reference_face_points: np.ndarray  # (4, 68, 3) face-frame mm
     pose_mean: np.ndarray  # (6,) degrees and mm, about the speaker's median pose
     pose_std: np.ndarray  # (6,)
+    pose_speed: float  # mean angular speed of the head, degrees per second
     blink_rate_per_minute: float
     blink_duration: float  # seconds
     source: str = ""  # where the reference came from (file name, URL or dataset)
@@ -53,6 +55,7 @@ class StylePack:
     not_learned: list[str] = field(default_factory=list)  # and why, e.g. ["mouth: the video has no sound"]
     metrics: dict[str, float] = field(default_factory=dict)
     deltas: dict[str, np.ndarray] = field(default_factory=dict)  # "component.parameter" → weight change
+    base: str = ""  # fingerprint of the motion weights the deltas apply to (see style.learn.base_fingerprint)
 
     def save(self, path: str | Path) -> Path:
         from safetensors.numpy import save_file
@@ -62,13 +65,14 @@ class StylePack:
             "references.face_points": np.asarray(self.reference_face_points, np.float32),
             "pose.mean": np.asarray(self.pose_mean, np.float32),
             "pose.std": np.asarray(self.pose_std, np.float32),
+            "pose.speed": np.array([self.pose_speed], np.float32),
             "blink.rate_per_minute": np.array([self.blink_rate_per_minute], np.float32),
             "blink.duration": np.array([self.blink_duration], np.float32),
         }
         tensors.update({DELTA_PREFIX + key: np.ascontiguousarray(value) for key, value in self.deltas.items()})
         _check_tensors(tensors, Path(path).name)
         header = {"name": self.name, "source": self.source, "licence": self.licence, "learned": self.learned,
-                  "not_learned": self.not_learned, "metrics": self.metrics}  # fmt: skip
+                  "not_learned": self.not_learned, "metrics": self.metrics, "base": self.base}  # fmt: skip
         path = Path(path)
         save_file(tensors, str(path), metadata={"format": FORMAT, "version": VERSION, "header": json.dumps(header)})
         return path
@@ -98,6 +102,7 @@ class StylePack:
             reference_face_points=tensors["references.face_points"],
             pose_mean=tensors["pose.mean"],
             pose_std=tensors["pose.std"],
+            pose_speed=float(tensors["pose.speed"][0]),
             blink_rate_per_minute=float(tensors["blink.rate_per_minute"][0]),
             blink_duration=float(tensors["blink.duration"][0]),
             source=str(header.get("source", "")),
@@ -106,6 +111,7 @@ class StylePack:
             not_learned=[str(x) for x in header.get("not_learned", [])],
             metrics={str(k): float(v) for k, v in dict(header.get("metrics", {})).items()},
             deltas={k[len(DELTA_PREFIX) :]: v for k, v in tensors.items() if k.startswith(DELTA_PREFIX)},
+            base=str(header.get("base", "")),
         )
 
 
@@ -158,5 +164,5 @@ def _check_tensors(tensors: dict[str, np.ndarray], name: str) -> None:
             raise StyleheadError(f"{name} is not a valid style pack: {key} has dtype {value.dtype}.")
         if not np.isfinite(value).all():
             raise StyleheadError(f"{name} is not a valid style pack: {key} holds NaN or infinite values.")
-    if (tensors["pose.std"] < 0).any() or tensors["blink.rate_per_minute"][0] < 0 or tensors["blink.duration"][0] <= 0:
+    if (tensors["pose.std"] < 0).any() or tensors["pose.speed"][0] < 0 or tensors["blink.rate_per_minute"][0] < 0 or tensors["blink.duration"][0] <= 0:
         raise StyleheadError(f"{name} is not a valid style pack: negative spreads or blink values.")

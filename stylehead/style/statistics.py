@@ -1,8 +1,9 @@
 """Head-pose and blink statistics of a reference video: the parts of a style that need no training.
 
 The head pose of each valid frame is taken about the clip's median pose (as the head pose model
-is trained), and its mean and standard deviation per value are the style's pose statistics: the
-pipeline rescales the sampled head motion to that spread (``MotionControls.pose_std``). Blink
+is trained), and its mean and standard deviation per value and its mean angular speed are the
+style's pose statistics: the pipeline rescales the sampled head motion to that spread and speed
+(``MotionControls.pose_std``, ``MotionControls.pose_speed``). Blink
 rate and duration come from the eyelid gap (:func:`stylehead.motion.blinks.measure_blinks`).
 """
 
@@ -21,6 +22,22 @@ def pose_statistics(track: Track) -> tuple[np.ndarray, np.ndarray]:
         raise StyleheadError("The style video shows a face in fewer than 2 frames; head motion cannot be measured.")
     pose = relative_pose(track.pose, track.valid)[track.valid]
     return pose.mean(0).astype(np.float32), pose.std(0).astype(np.float32)
+
+
+def pose_speed(track: Track) -> float:
+    """Mean angular speed of the head (degrees per second) over pairs of consecutive valid frames."""
+    rotation = relative_pose(track.pose, track.valid)[:, :3]
+    both = track.valid[1:] & track.valid[:-1]
+    if not both.any():
+        return 0.0
+    return float(np.linalg.norm(np.diff(rotation, axis=0)[both], axis=1).mean() * track.fps)
+
+
+def angular_speed(pose: np.ndarray, fps: float) -> float:
+    """Mean angular speed (degrees per second) of a (T, 6) pose sequence in degrees and mm."""
+    if len(pose) < 2:
+        return 0.0
+    return float(np.linalg.norm(np.diff(pose[:, :3], axis=0), axis=1).mean() * fps)
 
 
 def blink_statistics(track: Track) -> BlinkConfig:

@@ -21,6 +21,7 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 LANDMARK_DIM = 68 * 3
+MOTION_SCALE_MM = 5.0  # motion vectors (face-frame displacements, a few mm) are divided by this
 
 
 @dataclass
@@ -58,8 +59,14 @@ def constraint_loss(network: StyleTransferNetwork, generated: torch.Tensor, refe
 
 
 def regularisation_loss(network: StyleTransferNetwork, generated: torch.Tensor, references: torch.Tensor,
-                        gamma: torch.Tensor | float | None = None) -> torch.Tensor:  # fmt: skip
-    """L_r (eq. 11-12): (‖∇ f(φ̂)‖ − 1)² on mixtures φ̂ = γ φ_s + (1 − γ) φ_mg, averaged over pairs."""
+                        gamma: torch.Tensor | float | None = None, direction: torch.Tensor | None = None
+                        ) -> torch.Tensor:  # fmt: skip
+    """L_r (eq. 11-12): (‖∇ f(φ̂)‖ − 1)² on mixtures φ̂ = γ φ_s + (1 − γ) φ_mg, averaged over pairs.
+
+    f has 256 outputs; the gradient is that of their sum, or, with a unit ``direction`` (256,), of
+    the feature along it (the direction in which L_sc measures the gap, which makes f's gap along it
+    1-Lipschitz: the WGAN-GP reading of the penalty).
+    """
     generated = generated.reshape(len(generated), -1)
     references = references.reshape(len(references), -1)
     paired = references[torch.arange(len(generated)) % len(references)]
@@ -67,7 +74,8 @@ def regularisation_loss(network: StyleTransferNetwork, generated: torch.Tensor, 
         gamma = torch.rand(len(generated), 1, device=generated.device)
     mixed = (gamma * paired + (1 - gamma) * generated).detach().requires_grad_(True)
     features = network(mixed)
-    (gradient,) = torch.autograd.grad(features.sum(), mixed, create_graph=True)
+    output = features.sum() if direction is None else (features @ direction).sum()
+    (gradient,) = torch.autograd.grad(output, mixed, create_graph=True)
     return (gradient.norm(dim=1) - 1).pow(2).mean()
 
 

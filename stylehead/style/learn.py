@@ -1,0 +1,192 @@
+"""Learning a style from one reference video: ``python -m stylehead learn-style VIDEO -o S.safetensors``.
+
+1. Track the face (68 landmarks and head pose per frame).
+2. Find the four Style Reference Images (:mod:`stylehead.style.references`), by phones when the
+   video has sound.
+3. Measure the head-pose statistics (spread and speed) and the blinks (:mod:`stylehead.style.statistics`).
+4. Fine-tune the mouth and eye generators towards the reference's motion
+   (:mod:`stylehead.style.fine_tune`): on its own sound when it has one, else on the bundled
+   driving speech.
+
+The result is a :class:`~stylehead.style.pack.StylePack`; what could not be learned (the mouth's
+timing without sound) is said in its header.
+"""
+
+import copy
+import functools
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from stylehead.audio.features import FPS, num_video_frames
+from stylehead.errors import StyleheadError
+from stylehead.face.tracking import Track
+from stylehead.face.frontal import to_face_frame
+from stylehead.motion.audio_to_motion import AudioToMotion
+from stylehead.motion.rest_shape import displacements, rest_shape
+from stylehead.style.fine_tune import FineTuneConfig, StyleData, fine_tune
+from stylehead.style.moments import fold_affine, match_moments
+from stylehead.style.pack import StylePack
+from stylehead.style.references import find_references
+from stylehead.style.statistics import blink_statistics, pose_speed, pose_statistics
+
+DRIVING_SPEECH = Path(__file__).parent / "driving_speech.safetensors"  # examples/speech.wav, 16-bit 16 kHz
+MOMENT_POINTS = tuple(range(48, 68)) + tuple(range(5, 12))  # mouth and lower jaw (the eyes keep their blinks)
+SILENT_RMS = 10 ** (-50 / 20)  # a soundtrack quieter than -50 dBFS counts as no sound
+
+
+@dataclass
+class LearnStyleConfig:
+    """Limits and training length of one style."""
+
+    max_seconds: float = 120.0  # longer references are refused up front
+    min_face_seconds: float = 1.5  # a reference needs at least this much of a visible face
+    match_moments: bool = True  # start fine-tuning from the reference's mouth moments (style.moments)
+    fine_tune: FineTuneConfig = field(default_factory=FineTuneConfig)
+
+
+@functools.cache
+def driving_speech() -> np.ndarray:
+    """(N,) float32 16 kHz speech that drives the generators when a reference has no sound."""
+    from safetensors.numpy import load_file
+
+    return load_file(str(DRIVING_SPEECH))["audio"].astype(np.float32) / 32768.0
+
+
+def base_fingerprint(motion_model: AudioToMotion) -> str:
+    """A short hash of the motion weights a style's deltas apply to."""
+    digest = hashlib.sha256()
+    for name, generator in zip(motion_model.generator_names, motion_model.generators, strict=True):
+        digest.update(name.encode())
+        for key, value in sorted(generator.state_dict().items()):
+            digest.update(key.encode())
+            digest.update(value.detach().cpu().float().numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def learn_style(
+    video: str | Path,
+    motion_model: AudioToMotion,
+    name: str | None = None,
+    config: LearnStyleConfig | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    track: Track | None = None,
+    device: str = "cpu",
+) -> StylePack:
+    """Learn the style of ``video``; :class:`StyleheadError` when it cannot be learned from.
+
+    ``progress(stage, done, total)`` reports "track" (frames) and "fine-tune" (steps). A ``track``
+    of the video made earlier is used instead of tracking it again; ``device`` is where the
+    fine-tuning runs.
+    """
+    from stylehead.face.tracking import track_video
+    from stylehead.media import probe, read_audio
+
+    config = config or LearnStyleConfig()
+    video = Path(video)
+    info = probe(video)
+    if not info.has_video:
+        raise StyleheadError(f"{video.name} has no video stream; a style reference must be a video of a face.")
+    if info.duration is not None and info.duration > config.max_seconds:
+        raise StyleheadError(f"The style video {video.name} is {info.duration:.0f} s long; the limit is "
+                             f"{config.max_seconds:.0f} s. Cut it shorter.")  # fmt: skip
+    if motion_model.style_network is None:
+        raise StyleheadError("These motion weights have no style_transfer network, so styles cannot be learned.")
+
+    total_frames = max(1, round((info.duration or 0) * (info.fps or 25)))
+    done = [0]
+
+    def tracked(count: int) -> None:
+        done[0] += count
+        if progress is not None:
+            progress("track", min(done[0], total_frames), total_frames)
+
+    if track is None:
+        track = track_video(video, progress=tracked)
+    face_seconds = track.valid.sum() / track.fps
+    if face_seconds < config.min_face_seconds:
+        raise StyleheadError(
+            f"The style video {video.name} shows a face for only {face_seconds:.1f} s; "
+            f"give at least {config.min_face_seconds:.0f} s of a clearly visible face."
+        )
+
+    audio = read_audio(video) if info.has_audio else None
+    if audio is not None and (audio.size == 0 or np.sqrt(np.mean(audio.astype(np.float64) ** 2)) < SILENT_RMS):
+        audio = None
+    driving = audio if audio is not None else driving_speech()
+    features = motion_model.audio_features(driving)
+    phones = features.get("phones") if audio is not None else None
+    if audio is not None and phones is None:
+        from stylehead.audio.phones import phone_features
+
+        phones = phone_features(audio)
+    phones_at_video = None
+    if phones is not None:  # the 60-fps phone track at the video's frames
+        at = np.clip(np.round(np.arange(len(track)) / track.fps * FPS).astype(int), 0, len(phones) - 1)
+        phones_at_video = phones[at]
+    references = find_references(track.landmarks, track.pose, track.valid, track.image_size, phones_at_video)
+    pose_mean, pose_std = pose_statistics(track)
+    blinks = blink_statistics(track)
+
+    count = num_video_frames(len(audio)) if audio is not None else max(2, round(len(track) / track.fps * FPS))
+    landmarks, pose, valid = track.resampled(count, FPS)
+    face_points = to_face_frame(landmarks, pose, track.image_size)
+    rest = rest_shape(face_points, valid)
+    points = motion_model.points
+    data = StyleData(
+        reference=torch.from_numpy((face_points[valid] - rest[None]).astype(np.float32)),
+        driving=[motion_model.generator_inputs(g, features) for g in motion_model.generators],
+    )
+    if audio is not None:
+        data.target = torch.from_numpy(displacements(face_points, rest, points))
+        data.mask = torch.from_numpy(valid.copy())
+
+    def tuned(step: int, total: int) -> None:
+        if progress is not None:
+            progress("fine-tune", step, total)
+
+    # The reference's mouth moments first (closed form, folded into the decoders), then fine-tuning.
+    start = [copy.deepcopy(g) for g in motion_model.generators]
+    if config.match_moments:
+        shaped = [i for i, p in enumerate(points) if p in MOMENT_POINTS]
+        rows = np.array([3 * i + c for i in shaped for c in range(3)])
+        generated = motion_model.mouth_and_eyes(features)[:, shaped]
+        a, shift = match_moments(generated, data.reference.numpy()[:, [points[i] for i in shaped]])
+        for generator in start:
+            fold_affine(generator.decoder[-1], a, shift, rows, generator.config.target_scale)
+    tuned_deltas, losses = fine_tune(start, motion_model.style_network, data, config.fine_tune, tuned, device)
+    deltas = []
+    for original, begun, tuned_delta in zip(motion_model.generators, start, tuned_deltas, strict=True):
+        before, after = dict(original.named_parameters()), dict(begun.named_parameters())
+        deltas.append({key: after[key].detach() - before[key].detach() + value for key, value in tuned_delta.items()})
+    learned = ["head pose (spread and speed)", "blinks (rate and duration)", "reference images"]
+    not_learned = []
+    if audio is not None:
+        learned.append("mouth and eyes (fine-tuned on the reference's own sound)")
+    else:
+        learned.append("mouth and eyes (fine-tuned on the motion alone: the video has no sound)")
+        not_learned.append("the mouth's timing against speech: the video has no sound")
+    return StylePack(
+        name=name or video.stem,
+        reference_landmarks=references.landmarks,
+        reference_face_points=references.face_points,
+        pose_mean=pose_mean,
+        pose_std=pose_std,
+        pose_speed=pose_speed(track),
+        blink_rate_per_minute=blinks.rate_per_minute,
+        blink_duration=blinks.duration,
+        source=video.name,
+        learned=learned,
+        not_learned=not_learned,
+        metrics={"face_seconds": round(float(face_seconds), 2), **{f"loss_{k}": round(v, 5) for k, v in losses.items()}},
+        deltas={
+            f"{component}.{key}": value.numpy().astype(np.float16)
+            for component, delta in zip(motion_model.generator_names, deltas, strict=True)
+            for key, value in delta.items()
+        },
+        base=base_fingerprint(motion_model),
+    )

@@ -1,0 +1,52 @@
+"""Where a style comes from (a preset name, a pack file or a video) and how it shapes the motion."""
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+
+from stylehead.errors import StyleheadError
+from stylehead.motion.audio_to_motion import AudioToMotion, MotionControls
+from stylehead.motion.blinks import BlinkConfig
+from stylehead.style.pack import StylePack
+
+PRESETS = Path(__file__).parent / "presets"
+PACK_SUFFIX = ".safetensors"
+
+
+def preset_names() -> list[str]:
+    """The styles shipped with stylehead, by name."""
+    return sorted(path.stem for path in PRESETS.glob(f"*{PACK_SUFFIX}"))
+
+
+def load_style(style: "str | Path | StylePack", motion_model: AudioToMotion,
+               progress: Callable[[str, int, int], None] | None = None) -> StylePack:  # fmt: skip
+    """A preset name, a style pack file or a reference video (learned now) → :class:`StylePack`."""
+    if isinstance(style, StylePack):
+        return style
+    if isinstance(style, str) and style in preset_names():
+        return StylePack.load(PRESETS / f"{style}{PACK_SUFFIX}")
+    path = Path(style)
+    if not path.is_file():
+        raise StyleheadError(f"{style!r} is neither a preset ({', '.join(preset_names())}) nor a file; "
+                             "give a preset name, a style pack (.safetensors) or a video.")  # fmt: skip
+    if path.suffix.lower() == PACK_SUFFIX:
+        return StylePack.load(path)
+    from stylehead.style.learn import learn_style
+
+    return learn_style(path, motion_model, progress=progress)
+
+
+def styled(motion_model: AudioToMotion, pack: StylePack, controls: MotionControls,
+           blink_rate: float | None = None) -> tuple[AudioToMotion, MotionControls]:  # fmt: skip
+    """The motion model with the style's weights, and controls with its head-pose and blink statistics.
+
+    A ``blink_rate`` the user set wins over the style's.
+    """
+    blinks = BlinkConfig(
+        rate_per_minute=pack.blink_rate_per_minute if blink_rate is None else blink_rate,
+        duration=pack.blink_duration,
+    )
+    controls = dataclasses.replace(
+        controls, pose_std=tuple(float(v) for v in pack.pose_std), pose_speed=pack.pose_speed, blinks=blinks
+    )
+    return motion_model.with_style(pack.deltas, pack.base), controls

@@ -1,0 +1,133 @@
+"""The paper's style comparison (§7.2.4, Table 3): ``python -m stylehead evaluate style``.
+
+For each reference video: learn its style, then drive the reference's own face (as the portrait, its
+frame nearest its median head pose with the mouth at rest: :func:`portrait_frame`) with audio that is not the reference's, once with the default ("neutral")
+motion and once with the learned style, and compare each to the reference:
+
+- SLD, SLV and SMD (:func:`stylehead.metrics.style_metrics`, the paper's eq. 14-16 over its grid of
+  window sizes 1..100 and strides 1..20) between the reference's tracked landmarks and the
+  landmarks the renderer is told to draw (the commanded landmarks, in the reference's pixels, at
+  its frame rate);
+- head pose statistics: the standard deviation of each rotation angle and the mean angular speed,
+  generated ÷ reference (``pose_std_ratio`` is the mean of the three angles' ratios; the per-angle
+  ratios are in each row).
+
+Driving audio: the files of ``--audio`` in turn, skipping any with the reference's own name, cut
+to the reference's length (at least :data:`MIN_SECONDS`, so every window size fits).
+"""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from stylehead.errors import StyleheadError
+from stylehead.face.tracking import Track
+from stylehead.media import SAMPLE_RATE, VideoReader, read_audio
+from stylehead.metrics import style_metrics
+from stylehead.motion.audio_to_motion import AudioToMotion, MotionControls
+from stylehead.motion.landmark_video import resample_motion
+from stylehead.motion.training_data import relative_pose
+from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
+from stylehead.style.learn import LearnStyleConfig, learn_style
+from stylehead.style.library import styled
+from stylehead.style.statistics import angular_speed
+
+METHODS = ("neutral", "transferred")
+KEYS = ("sld", "slv", "smd", "pose_std_ratio", "pose_speed_ratio")
+MIN_SECONDS = 6.0
+MAX_SECONDS = 20.0
+
+
+def _frame(path: Path, index: int) -> np.ndarray:
+    for i, frame in enumerate(VideoReader(path)):
+        if i == index:
+            return frame
+    raise StyleheadError(f"{path.name} ended before frame {index}.")
+
+
+def portrait_frame(track: Track) -> int:
+    """The reference's own neutral face: among its valid frames with the mouth in the least-open
+    30%, the one whose head pose is nearest the video's median pose."""
+    pose = relative_pose(track.pose, track.valid)
+    opening = track.mouth_opening
+    candidates = np.flatnonzero(track.valid & (opening <= np.quantile(opening[track.valid], 0.3)))
+    distance = np.linalg.norm(pose[candidates, :3], axis=1) + 0.02 * np.linalg.norm(pose[candidates, 3:], axis=1)
+    return int(candidates[np.argmin(distance)])
+
+
+def _pose_figures(pose: np.ndarray, fps: float) -> tuple[np.ndarray, float]:
+    return pose[:, :3].std(0), angular_speed(pose, fps)
+
+
+def evaluate_reference(path: Path, audio_path: Path, motion_model: AudioToMotion, seed: int = 0,
+                       config: LearnStyleConfig | None = None) -> dict:  # fmt: skip
+    """Score one reference against the audio in ``audio_path``."""
+    from stylehead.face.tracking import track_video
+
+    track = track_video(path)
+    pack = learn_style(path, motion_model, config=config, track=track)
+    portrait = Portrait.from_image(_frame(path, portrait_frame(track)), path.name)
+    renderer = WarpRenderer(portrait, RenderConfig(mode="full", size="original"))
+    seconds = float(np.clip(len(track) / track.fps, MIN_SECONDS, MAX_SECONDS))
+    audio = read_audio(audio_path)[: round(seconds * SAMPLE_RATE)]
+    if len(audio) < SAMPLE_RATE:
+        raise StyleheadError(f"{audio_path.name} is shorter than a second.")
+    reference = track.landmarks[track.valid]
+    reference_pose = relative_pose(track.pose, track.valid)
+    reference_std = reference_pose[track.valid][:, :3].std(0)
+    reference_speed = pack.pose_speed
+    base = MotionControls(seed=seed)
+    models = {"neutral": (motion_model, base), "transferred": styled(motion_model, pack, base)}
+    row = {"reference": path.name, "audio": audio_path.name, "seconds": round(seconds, 2),
+           "learned": pack.learned, "not_learned": pack.not_learned}  # fmt: skip
+    for method, (model, controls) in models.items():
+        motion = resample_motion(model(audio, controls), track.fps)
+        landmarks = renderer.targets(motion).landmarks
+        std, speed = _pose_figures(motion.pose, track.fps)
+        ratios = std / np.maximum(reference_std, 1e-6)
+        row[method] = {
+            **style_metrics(reference, landmarks),
+            "pose_std_ratio": float(ratios.mean()),
+            "pose_std_ratio_per_angle": [round(float(r), 3) for r in ratios],
+            "pose_speed_ratio": float(speed / max(reference_speed, 1e-6)),
+        }
+    return row
+
+
+def evaluate_style(references: list[Path], audio: list[Path], motion_model: AudioToMotion, seed: int = 0,
+                   progress: Callable[[dict], None] | None = None, config: LearnStyleConfig | None = None
+                   ) -> dict:  # fmt: skip
+    """Score every reference; ``{"summary": {method: metrics, "improvement": ...}, "references": [...]}``."""
+    if not audio:
+        raise StyleheadError("No driving audio was given.")
+    rows, skipped = [], []
+    for index, path in enumerate(references):
+        choices = [a for a in audio if a.stem != path.stem] or audio
+        driving = choices[index % len(choices)]
+        try:
+            row = evaluate_reference(Path(path), Path(driving), motion_model, seed, config)
+        except StyleheadError as err:
+            skipped.append({"reference": Path(path).name, "reason": str(err)})
+            continue
+        rows.append(row)
+        if progress is not None:
+            progress(row)
+    summary: dict = {}
+    if rows:
+        for method in METHODS:
+            summary[method] = {key: float(np.mean([row[method][key] for row in rows])) for key in KEYS}
+        summary["improvement"] = {}  # mean relative improvement of transferred over neutral, and its share of wins
+        for key in ("sld", "slv", "smd"):
+            gains = [1 - row["transferred"][key] / row["neutral"][key] for row in rows]
+            summary["improvement"][key] = {
+                "mean": float(np.mean(gains)),
+                "share_closer": float(np.mean([gain > 0 for gain in gains])),
+            }
+        within = [
+            all(abs(r - 1) <= 0.35 for r in row["transferred"]["pose_std_ratio_per_angle"])
+            and abs(row["transferred"]["pose_speed_ratio"] - 1) <= 0.35
+            for row in rows
+        ]
+        summary["transferred_pose_within_35_percent"] = float(np.mean(within))
+    return {"summary": summary, "references": rows, "skipped": skipped}
