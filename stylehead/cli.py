@@ -287,7 +287,8 @@ def cmd_evaluate_style(args: argparse.Namespace) -> None:
     def show(row: dict) -> None:
         n, t = row["neutral"], row["transferred"]
         print(f"  {row['reference']} ({row['audio']}): SLD {n['sld']:.2f} -> {t['sld']:.2f}, "
-              f"SLV {n['slv']:.3f} -> {t['slv']:.3f}, SMD {n['smd']:.2f} -> {t['smd']:.2f}", file=sys.stderr)  # fmt: skip
+              f"SLV {n['slv']:.3f} -> {t['slv']:.3f}, SMD {n['smd']:.2f} -> {t['smd']:.2f}",
+              file=sys.stderr)  # fmt: skip
 
     report = evaluate_style(references, audio, motion_model, seed=args.seed, progress=show)
     if not report["references"]:
@@ -301,8 +302,11 @@ def cmd_evaluate_style(args: argparse.Namespace) -> None:
     print("transferred vs neutral: " + ", ".join(
         f"{key.upper()} {100 * g['mean']:+.1f}% (closer for {100 * g['share_closer']:.0f}%)" for key, g in gains.items()
     ))  # fmt: skip
-    print(f"head pose within 35% of the reference's: {100 * report['summary']['transferred_pose_within_35_percent']:.0f}%"
-          f" of references; {len(report['references'])} scored, {len(report['skipped'])} skipped -> {output}")
+    within = report["summary"]["transferred_pose_within_35_percent"]
+    print(
+        f"head pose within 35% of the reference's: {100 * within:.0f}% of references;"
+        f" {len(report['references'])} scored, {len(report['skipped'])} skipped -> {output}"
+    )
     output.write_text(json.dumps(report, indent=1))
 
 

@@ -1,8 +1,9 @@
 """The paper's style comparison (§7.2.4, Table 3): ``python -m stylehead evaluate style``.
 
 For each reference video: learn its style, then drive the reference's own face (as the portrait, its
-frame nearest its median head pose with the mouth at rest: :func:`portrait_frame`) with audio that is not the reference's, once with the default ("neutral")
-motion and once with the learned style, and compare each to the reference:
+frame nearest its median head pose with the mouth at rest: :func:`portrait_frame`) with audio that
+is not the reference's, once with the default ("neutral") motion and once with the learned style,
+and compare each to the reference:
 
 - SLD, SLV and SMD (:func:`stylehead.metrics.style_metrics`, the paper's eq. 14-16 over its grid of
   window sizes 1..100 and strides 1..20) between the reference's tracked landmarks and the

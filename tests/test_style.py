@@ -103,7 +103,8 @@ def sample_pack(**changes):
     fields = dict(
         name="calm newsreader", reference_landmarks=rng.uniform(0, 500, (4, 68, 2)).astype(np.float32),
         reference_face_points=rng.normal(0, 30, (4, 68, 3)).astype(np.float32),
-        pose_mean=np.zeros(6, np.float32), pose_std=np.array([1.5, 2.0, 1.0, 3.0, 2.0, 4.0], np.float32), pose_speed=6.5,
+        pose_mean=np.zeros(6, np.float32), pose_std=np.array([1.5, 2.0, 1.0, 3.0, 2.0, 4.0], np.float32),
+        pose_speed=6.5,
         blink_rate_per_minute=14.0, blink_duration=0.22, source="clip.mp4", licence="CC BY 4.0",
         learned=["head pose", "blinks"], not_learned=["mouth: the video has no sound"], metrics={"sld": 1.5},
         deltas={"mouth_eye_generator.out.weight": rng.normal(0, 1e-3, (8, 4)).astype(np.float32)},

@@ -32,10 +32,10 @@ def reference_video(tmp_path_factory, portrait_path, speech_path):
 
 
 def test_restyled_head_pose_has_the_styles_spread_and_speed():
+    from scipy.ndimage import gaussian_filter1d
+
     from stylehead.motion.audio_to_motion import restyle_pose
     from stylehead.style.statistics import angular_speed
-
-    from scipy.ndimage import gaussian_filter1d
 
     rng = np.random.default_rng(0)  # stationary, smooth motion, like the head pose model's
     pose = gaussian_filter1d(rng.normal(0, 1.0, (600, 6)), 8, axis=0).astype(np.float32)
@@ -186,7 +186,8 @@ def test_style_errors_are_one_clear_sentence(faceless_video, silent_video, portr
     corrupt.write_bytes(b"\x80\x04not a safetensors file at all")
     audio = write_wav(tmp_path / "a.wav", tone(1.0))
     for style, message in {corrupt: "not a style pack", "no-such-style": "neither a preset"}.items():
-        cases[("animate", "--image", portrait_path, "--audio", audio, "--style", style, "-o", tmp_path / "x.mp4")] = message
+        args = ("animate", "--image", portrait_path, "--audio", audio, "--style", style, "-o", tmp_path / "x.mp4")
+        cases[args] = message
     for args, message in cases.items():
         result = run_cli(*args)
         assert result.returncode == 2, (args, result.stderr)
@@ -204,5 +205,5 @@ def test_presets_are_valid_motion_only_packs(motion_model):
         pack = load_style(name, motion_model)
         assert pack.name == name and pack.source and pack.licence
         assert (PRESETS / f"{name}.safetensors").stat().st_size < 2_500_000
-        model, controls = styled(motion_model, pack, MotionControls())  # fits the bundled weights
+        _, controls = styled(motion_model, pack, MotionControls())  # fits the bundled weights
         assert controls.pose_std is not None and controls.blinks.rate_per_minute == pack.blink_rate_per_minute

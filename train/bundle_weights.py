@@ -32,7 +32,7 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument("--head-pose", type=Path, required=True, help="a train_head_pose.py output folder")
     parser.add_argument("--apc", type=Path, help="a train_apc.py output folder (when the generator reads APC)")
-    parser.add_argument("--style-transfer", type=Path, help="a train_style_transfer.py output folder (f, to learn styles)")
+    parser.add_argument("--style-transfer", type=Path, help="a train_style_transfer.py output folder (f)")
     parser.add_argument("--output", type=Path, required=True)
     parser.add_argument("--push-to-hub", metavar="REPO_ID")
     args = parser.parse_args()

@@ -58,8 +58,8 @@ def main() -> None:
     accelerator = Accelerator()
     motion_model = AudioToMotion.from_pretrained(config.weights)
     overrides = {k: v for k, v in {"critic_steps": config.critic_steps, "steps": config.steps}.items() if v is not None}
-    learn_config = LearnStyleConfig(max_seconds=config.max_seconds,
-                                    fine_tune=dataclasses.replace(FineTuneConfig(seed=config.seed), **overrides))  # fmt: skip
+    fine_tune = dataclasses.replace(FineTuneConfig(seed=config.seed), **overrides)
+    learn_config = LearnStyleConfig(max_seconds=config.max_seconds, fine_tune=fine_tune)
     output = Path(config.output)
     output.mkdir(parents=True, exist_ok=True)
     entries = expand(config.references)

@@ -105,7 +105,8 @@ class AudioToMotion:
         if (weights / "style_transfer").exists():
             from stylehead.style.transfer import StyleTransferNetwork
 
-            style_network = StyleTransferNetwork.from_pretrained(component_folder(weights, "style_transfer"), strict=True)
+            folder = component_folder(weights, "style_transfer")
+            style_network = StyleTransferNetwork.from_pretrained(folder, strict=True)
         baseline = None
         if (generator_dir / "loudness_baseline.safetensors").exists():
             coefficients = load_file(str(generator_dir / "loudness_baseline.safetensors"))["coefficients"]

@@ -24,8 +24,8 @@ import torch
 
 from stylehead.audio.features import FPS, num_video_frames
 from stylehead.errors import StyleheadError
-from stylehead.face.tracking import Track
 from stylehead.face.frontal import to_face_frame
+from stylehead.face.tracking import Track
 from stylehead.motion.audio_to_motion import AudioToMotion
 from stylehead.motion.rest_shape import displacements, rest_shape
 from stylehead.style.fine_tune import FineTuneConfig, StyleData, fine_tune
@@ -170,6 +170,7 @@ def learn_style(
     else:
         learned.append("mouth and eyes (fine-tuned on the motion alone: the video has no sound)")
         not_learned.append("the mouth's timing against speech: the video has no sound")
+    metrics = {"face_seconds": round(float(face_seconds), 2), **{f"loss_{k}": round(v, 5) for k, v in losses.items()}}
     return StylePack(
         name=name or video.stem,
         reference_landmarks=references.landmarks,
@@ -182,7 +183,7 @@ def learn_style(
         source=video.name,
         learned=learned,
         not_learned=not_learned,
-        metrics={"face_seconds": round(float(face_seconds), 2), **{f"loss_{k}": round(v, 5) for k, v in losses.items()}},
+        metrics=metrics,
         deltas={
             f"{component}.{key}": value.numpy().astype(np.float16)
             for component, delta in zip(motion_model.generator_names, deltas, strict=True)

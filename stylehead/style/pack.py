@@ -164,5 +164,6 @@ def _check_tensors(tensors: dict[str, np.ndarray], name: str) -> None:
             raise StyleheadError(f"{name} is not a valid style pack: {key} has dtype {value.dtype}.")
         if not np.isfinite(value).all():
             raise StyleheadError(f"{name} is not a valid style pack: {key} holds NaN or infinite values.")
-    if (tensors["pose.std"] < 0).any() or tensors["pose.speed"][0] < 0 or tensors["blink.rate_per_minute"][0] < 0 or tensors["blink.duration"][0] <= 0:
+    negative = (tensors["pose.std"] < 0).any() or tensors["pose.speed"][0] < 0
+    if negative or tensors["blink.rate_per_minute"][0] < 0 or tensors["blink.duration"][0] <= 0:
         raise StyleheadError(f"{name} is not a valid style pack: negative spreads or blink values.")
