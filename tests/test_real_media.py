@@ -49,3 +49,19 @@ def test_every_portrait_animates_or_is_refused_with_the_no_face_error():
     refused = [status for _, status, frame, _ in rows if frame is None]
     assert len(rows) == 21 and len(animated) >= 19, refused
     assert all(status.startswith("refused: No face was found") for status in refused)
+
+
+def test_styles_learned_from_real_references_move_the_head_like_them(tmp_path):
+    """Two references from ../shared/data/style (one with sound, one without): `evaluate style` runs,
+    and the transferred head motion has each reference's spread and speed within 35%."""
+    from stylehead.motion.audio_to_motion import AudioToMotion
+    from stylehead.style_eval import evaluate_style
+
+    references = [SHARED_DATA / "style" / "liveportrait_d10_expressive.mp4",
+                  SHARED_DATA / "style" / "style_mead_W009_front_fear_level3_001.mp4"]  # fmt: skip
+    audio = [SHARED_DATA / "audio" / "lsp_00083.wav"]
+    report = evaluate_style(references, audio, AudioToMotion.from_pretrained())
+    assert len(report["references"]) == 2 and not report["skipped"]
+    assert report["summary"]["transferred_pose_within_35_percent"] == 1.0
+    without_sound = report["references"][1]
+    assert any("no sound" in item for item in without_sound["not_learned"])

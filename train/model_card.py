@@ -36,6 +36,7 @@ def main() -> None:
     parser.add_argument("--lipsync", type=Path, required=True, help="report of `stylehead evaluate lipsync`")
     parser.add_argument("--head-pose-report", type=Path, required=True, help="output of head_pose_quality.py")
     parser.add_argument("--feature-report", type=Path, help="output of feature_comparison.py")
+    parser.add_argument("--style-transfer-run", type=Path, help="train_style_transfer.py's run (f)")
     args = parser.parse_args()
     motion_log = json.loads((args.motion_run / "training_log.json").read_text())
     pose_log = json.loads((args.head_pose_run / "training_log.json").read_text())
@@ -47,6 +48,9 @@ def main() -> None:
     }
     pose_config = json.loads((args.bundle / "head_pose_model" / "config.json").read_text())
     size = sum(p.stat().st_size for p in args.bundle.rglob("*.safetensors")) / 1e6
+    style_log = None
+    if args.style_transfer_run:
+        style_log = json.loads((args.style_transfer_run / "training_log.json").read_text())
 
     lines = [
         "---",
@@ -72,6 +76,14 @@ def main() -> None:
         ),
         f"| `head_pose_model/` | paper §3.2 probabilistic head pose (WaveNet, receptive field 255 frames, Gaussian "
         f"NLL), default sampling temperature {pose_config['temperature']} | {', '.join(pose_config['features'])} |",
+        *(
+            [
+                "| `style_transfer/` | paper §5 style transfer network f (MLP 204→1024→512→256), pretrained on the "
+                "training speakers' motion; learning a style fine-tunes from it | 68×3 motion vectors |"
+            ]
+            if style_log
+            else []
+        ),
         "",
         "## Training data",
         "",
@@ -116,6 +128,15 @@ def main() -> None:
         "(`accelerate launch train/train_head_pose.py --config train/configs/head_pose.yaml`, then "
         "`python train/calibrate_head_pose.py`).",
     ]
+    if style_log:
+        lines += [
+            "",
+            f"Style transfer network f: clip-half retrieval on the validation speakers "
+            f"{style_log['best_val_retrieval']:.2f} (the mean motion feature of a clip's first half picks out its "
+            "own second half among all validation clips; chance is 1/8) after "
+            f"{style_log['config']['steps']} steps on {style_log['train_clips']} training clips "
+            "(`accelerate launch train/train_style_transfer.py --config train/configs/style_transfer.yaml`).",
+        ]
     lines += [
         "",
         "## Limitations",

@@ -27,7 +27,7 @@ from stylehead.errors import StyleheadError
 from stylehead.face.frontal import to_face_frame
 from stylehead.face.tracking import Track
 from stylehead.motion.audio_to_motion import AudioToMotion
-from stylehead.motion.rest_shape import displacements, rest_shape
+from stylehead.motion.rest_shape import close_to_rest, displacements, rest_shape
 from stylehead.style.fine_tune import FineTuneConfig, StyleData, fine_tune
 from stylehead.style.moments import fold_affine, match_moments
 from stylehead.style.pack import StylePack
@@ -36,6 +36,7 @@ from stylehead.style.statistics import blink_statistics, pose_speed, pose_statis
 
 DRIVING_SPEECH = Path(__file__).parent / "driving_speech.safetensors"  # examples/speech.wav, 16-bit 16 kHz
 MOMENT_POINTS = tuple(range(48, 68)) + tuple(range(5, 12))  # mouth and lower jaw (the eyes keep their blinks)
+MIN_LIP_SYNC = 0.15  # below this, a reference's sound is taken not to drive its mouth (dubbed, mimed)
 SILENT_RMS = 10 ** (-50 / 20)  # a soundtrack quieter than -50 dBFS counts as no sound
 
 
@@ -55,6 +56,33 @@ def driving_speech() -> np.ndarray:
     from safetensors.numpy import load_file
 
     return load_file(str(DRIVING_SPEECH))["audio"].astype(np.float32) / 32768.0
+
+
+def _face_at_60fps(track: Track, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The track at 60 fps in the face frame: points (count, 68, 3), valid (count,), rest shape (68, 3).
+
+    The rest shape has its mouth closed (``close_to_rest``) as a portrait's is, so displacements
+    from it apply to a portrait the same way: a singer or a frightened face rarely closes the
+    mouth, and that held-open mouth is part of the style.
+    """
+    landmarks, pose, valid = track.resampled(count, FPS)
+    face_points = to_face_frame(landmarks, pose, track.image_size)
+    return face_points, valid, close_to_rest(rest_shape(face_points, valid))
+
+
+def lip_sync(generated: np.ndarray, face_points: np.ndarray, rest: np.ndarray, valid: np.ndarray,
+             points: tuple[int, ...]) -> float:  # fmt: skip
+    """Pearson r between the mouth opening the generators give for the video's sound and its real one."""
+    from stylehead.face.landmarks import mouth_opening
+    from stylehead.metrics import pearson
+    from stylehead.motion.rest_shape import apply_displacements
+
+    count = min(len(generated), len(face_points))
+    keep = valid[:count]
+    if keep.sum() < 10:
+        return 0.0
+    predicted = mouth_opening(apply_displacements(rest, generated[:count], points)[keep][..., :2])
+    return float(pearson(predicted, mouth_opening(face_points[:count][keep][..., :2])))
 
 
 def base_fingerprint(motion_model: AudioToMotion) -> str:
@@ -117,25 +145,29 @@ def learn_style(
     audio = read_audio(video) if info.has_audio else None
     if audio is not None and (audio.size == 0 or np.sqrt(np.mean(audio.astype(np.float64) ** 2)) < SILENT_RMS):
         audio = None
-    driving = audio if audio is not None else driving_speech()
-    features = motion_model.audio_features(driving)
-    phones = features.get("phones") if audio is not None else None
-    if audio is not None and phones is None:
+    sync = None
+    if audio is not None:
+        features = motion_model.audio_features(audio)
+        face_points, valid, rest = _face_at_60fps(track, num_video_frames(len(audio)))
+        generated = motion_model.mouth_and_eyes(features)
+        sync = lip_sync(generated, face_points, rest, valid, motion_model.points)
+        if sync < MIN_LIP_SYNC:  # dubbed, mimed or music over the pictures: the sound does not drive this mouth
+            audio = None
+    if audio is None:
+        features = motion_model.audio_features(driving_speech())
+        face_points, valid, rest = _face_at_60fps(track, max(2, round(len(track) / track.fps * FPS)))
+        generated = motion_model.mouth_and_eyes(features)
+    phones_at_video = None
+    if audio is not None:  # the 60-fps phone track at the video's frames
         from stylehead.audio.phones import phone_features
 
-        phones = phone_features(audio)
-    phones_at_video = None
-    if phones is not None:  # the 60-fps phone track at the video's frames
+        phones = features["phones"] if "phones" in features else phone_features(audio)
         at = np.clip(np.round(np.arange(len(track)) / track.fps * FPS).astype(int), 0, len(phones) - 1)
         phones_at_video = phones[at]
     references = find_references(track.landmarks, track.pose, track.valid, track.image_size, phones_at_video)
     pose_mean, pose_std = pose_statistics(track)
     blinks = blink_statistics(track)
 
-    count = num_video_frames(len(audio)) if audio is not None else max(2, round(len(track) / track.fps * FPS))
-    landmarks, pose, valid = track.resampled(count, FPS)
-    face_points = to_face_frame(landmarks, pose, track.image_size)
-    rest = rest_shape(face_points, valid)
     points = motion_model.points
     data = StyleData(
         reference=torch.from_numpy((face_points[valid] - rest[None]).astype(np.float32)),
@@ -154,8 +186,7 @@ def learn_style(
     if config.match_moments:
         shaped = [i for i, p in enumerate(points) if p in MOMENT_POINTS]
         rows = np.array([3 * i + c for i in shaped for c in range(3)])
-        generated = motion_model.mouth_and_eyes(features)[:, shaped]
-        a, shift = match_moments(generated, data.reference.numpy()[:, [points[i] for i in shaped]])
+        a, shift = match_moments(generated[:, shaped], data.reference.numpy()[:, [points[i] for i in shaped]])
         for generator in start:
             fold_affine(generator.decoder[-1], a, shift, rows, generator.config.target_scale)
     tuned_deltas, losses = fine_tune(start, motion_model.style_network, data, config.fine_tune, tuned, device)
@@ -168,8 +199,14 @@ def learn_style(
     if audio is not None:
         learned.append("mouth and eyes (fine-tuned on the reference's own sound)")
     else:
-        learned.append("mouth and eyes (fine-tuned on the motion alone: the video has no sound)")
-        not_learned.append("the mouth's timing against speech: the video has no sound")
+        learned.append("mouth and eyes (fine-tuned on the motion alone)")
+        if sync is None:
+            not_learned.append("the mouth's timing against speech: the video has no sound")
+        else:
+            not_learned.append(f"the mouth's timing against speech: the sound does not match the mouth "
+                               f"(lip-sync r = {sync:.2f}; dubbed or mimed?)")  # fmt: skip
+    if sync is not None:
+        losses = {**losses, "sync": sync}
     metrics = {"face_seconds": round(float(face_seconds), 2), **{f"loss_{k}": round(v, 5) for k, v in losses.items()}}
     return StylePack(
         name=name or video.stem,
