@@ -1,0 +1,267 @@
+"""stylehead's web demo: ``python app.py`` or ``gradio app.py`` (a Hugging Face Space runs it the same way).
+
+UI only: the work is done by :class:`stylehead.StyleHeadPipeline` (loaded once, on the first
+request) and :func:`stylehead.style.learn.learn_style`. Importing this module builds ``demo`` and
+nothing else. Limits come from the environment (``STYLEHEAD_MAX_AUDIO_SECONDS``,
+``STYLEHEAD_MAX_IMAGE_PIXELS``, ``STYLEHEAD_MAX_REFERENCE_SECONDS``, ``STYLEHEAD_CONCURRENCY``,
+``STYLEHEAD_QUEUE_SIZE``). Each request writes into its own folder under the system's temporary
+folder; folders older than ``STYLEHEAD_KEEP_MINUTES`` are removed as new requests come in. Styles a
+visitor learns live in that visitor's session only; the presets are the only thing users share.
+"""
+
+import functools
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import gradio as gr
+
+from stylehead.errors import StyleheadError
+
+EXAMPLES = Path(__file__).resolve().parent / "examples"
+NO_STYLE = "none (default motion)"
+
+
+def _env(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+@dataclass(frozen=True)
+class AppLimits:
+    """What one request may ask for (environment variables override the defaults)."""
+
+    max_audio_seconds: float = field(default_factory=lambda: _env("STYLEHEAD_MAX_AUDIO_SECONDS", 120))
+    max_image_pixels: int = field(default_factory=lambda: int(_env("STYLEHEAD_MAX_IMAGE_PIXELS", 25_000_000)))
+    max_reference_seconds: float = field(default_factory=lambda: _env("STYLEHEAD_MAX_REFERENCE_SECONDS", 60))
+    concurrency: int = field(default_factory=lambda: int(_env("STYLEHEAD_CONCURRENCY", 1)))
+    queue_size: int = field(default_factory=lambda: int(_env("STYLEHEAD_QUEUE_SIZE", 16)))
+    keep_minutes: float = field(default_factory=lambda: _env("STYLEHEAD_KEEP_MINUTES", 30))
+
+
+LIMITS = AppLimits()
+OUTPUT_ROOT = Path(tempfile.gettempdir()) / "stylehead-app"
+
+
+@functools.cache
+def get_pipeline():
+    from stylehead import StyleHeadPipeline
+
+    return StyleHeadPipeline.from_pretrained()
+
+
+def request_folder() -> Path:
+    """A new folder for one request's files; folders older than the keep time are removed first."""
+    OUTPUT_ROOT.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - 60 * LIMITS.keep_minutes
+    for old in OUTPUT_ROOT.iterdir():
+        try:
+            if old.stat().st_mtime < cutoff:
+                shutil.rmtree(old, ignore_errors=True)
+        except FileNotFoundError:  # another request removed it first
+            pass
+    return Path(tempfile.mkdtemp(prefix="request-", dir=OUTPUT_ROOT))
+
+
+def style_choices(session_styles: dict[str, str]) -> list[str]:
+    from stylehead.style.library import preset_names
+
+    return [NO_STYLE, *preset_names(), *(f"learned: {name}" for name in session_styles)]
+
+
+def _resolve_style(choice: str | None, session_styles: dict[str, str]) -> str | None:
+    if not choice or choice == NO_STYLE:
+        return None
+    if choice.startswith("learned: "):
+        name = choice.removeprefix("learned: ")
+        if name not in session_styles or not Path(session_styles[name]).exists():
+            raise StyleheadError(f"The style {name!r} is no longer here; learn it again.")
+        return session_styles[name]
+    return choice
+
+
+def _gallery(pack) -> list[tuple]:
+    from stylehead.style.preview import reference_maps
+
+    return reference_maps(pack) if pack is not None else []
+
+
+def _check_image(image: str | None) -> None:
+    if not image:
+        raise StyleheadError("Upload a portrait first.")
+    from stylehead.media import read_image
+
+    read_image(image, max_pixels=LIMITS.max_image_pixels)  # refused before decoding when too large
+
+
+def _learn(video: str, name: str | None, session_styles: dict[str, str], folder: Path, progress):
+    """Learn a style from ``video`` into ``folder``; returns (pack, pack path, updated session styles)."""
+    from stylehead.style.learn import LearnStyleConfig, learn_style
+
+    def report(stage: str, done: int, total: int) -> None:
+        progress(done / max(total, 1), desc=f"Learning the style: {stage}")
+
+    name = (name or "").strip() or Path(video).stem
+    pack = learn_style(video, get_pipeline().motion_model, name=name,
+                       config=LearnStyleConfig(max_seconds=LIMITS.max_reference_seconds), progress=report)  # fmt: skip
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)[:60] or "style"
+    path = pack.save(folder / f"{safe}.safetensors")
+    return pack, path, {**session_styles, name: str(path)}
+
+
+def animate(image, audio, style, style_video, head_motion, mouth, blink_rate, still, fps, size, mode, seed,
+            facial_map, session_styles, progress=gr.Progress()):  # noqa: B008 (gradio's way)  # fmt: skip
+    """Portrait + audio (+ style) → talking-head mp4, the style's reference maps, the facial-map video."""
+    session_styles = dict(session_styles or {})
+    try:
+        _check_image(image)
+        if not audio:
+            raise StyleheadError("Upload or record some audio first.")
+        folder = request_folder()
+        pack = None
+        if style_video:
+            pack, _, session_styles = _learn(style_video, None, session_styles, folder, progress)
+        chosen = pack or _resolve_style(style, session_styles)
+
+        def rendered(done: int, total: int) -> None:
+            progress(done / max(total, 1), desc="Rendering")
+
+        result = get_pipeline()(
+            image, audio, folder / "talking_head.mp4", style=chosen, fps=int(fps), size=str(size), mode=mode,
+            head_motion_scale=float(head_motion), mouth_scale=float(mouth), blink_rate=float(blink_rate),
+            still=bool(still), seed=int(seed), max_seconds=LIMITS.max_audio_seconds, progress=rendered,
+        )  # fmt: skip
+        map_video = None
+        if facial_map:
+            from stylehead.media import read_audio
+            from stylehead.motion.landmark_video import write_landmark_video
+
+            map_video = write_landmark_video(result.motion, read_audio(audio), folder / "facial_map.mp4",
+                                             fps=result.fps, size=256)  # fmt: skip
+    except StyleheadError as err:
+        raise gr.Error(str(err)) from None
+    notes = "\n".join(f"- {note}" for note in result.notes)
+    took = result.timings["total"]
+    summary = f"{result.num_frames / result.fps:.1f} s of video in {took:.1f} s" + (f"\n{notes}" if notes else "")
+    choices = style_choices(session_styles)
+    return (str(result.video), _gallery(result.style), str(map_video) if map_video else None, summary,
+            session_styles, gr.update(choices=choices))  # fmt: skip
+
+
+def learn_style(video, name, session_styles, progress=gr.Progress()):  # noqa: B008 (gradio's way)
+    """Reference video → style pack (downloadable), its reference maps and what was learned."""
+    session_styles = dict(session_styles or {})
+    try:
+        if not video:
+            raise StyleheadError("Upload a video of someone talking or singing first.")
+        pack, path, session_styles = _learn(video, name, session_styles, request_folder(), progress)
+    except StyleheadError as err:
+        raise gr.Error(str(err)) from None
+    std = ", ".join(f"{v:.1f}" for v in pack.pose_std[:3])
+    lines = [
+        f"**{pack.name}**, learned from {pack.source}",
+        f"- head pose std (pitch, yaw, roll): {std} degrees; speed {pack.pose_speed:.1f} deg/s",
+        f"- blinks: {pack.blink_rate_per_minute:.0f} per minute, {pack.blink_duration:.2f} s each",
+        *(f"- learned: {item}" for item in pack.learned),
+        *(f"- not learned: {item}" for item in pack.not_learned),
+    ]
+    choices = style_choices(session_styles)
+    return (str(path), _gallery(pack), "\n".join(lines), session_styles,
+            gr.update(choices=choices, value=f"learned: {pack.name}"))  # fmt: skip
+
+
+def preview(image, mode, size):
+    """The first frame as it will be framed (no motion yet): a quick check before generating."""
+    if not image:
+        return None
+    try:
+        _check_image(image)
+        from stylehead.media import read_image
+        from stylehead.render.framing import parse_size
+        from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
+
+        renderer = WarpRenderer(Portrait.from_image(read_image(image), Path(image).name),
+                                RenderConfig(mode=mode, size=parse_size(str(size))))  # fmt: skip
+        return renderer.canvas
+    except StyleheadError as err:
+        raise gr.Error(str(err)) from None
+
+
+def show_style(choice, session_styles):
+    """The reference maps of the style picked in the dropdown."""
+    try:
+        path = _resolve_style(choice, dict(session_styles or {}))
+        if path is None:
+            return []
+        from stylehead.style.library import load_style
+
+        return _gallery(load_style(path, get_pipeline().motion_model))
+    except StyleheadError as err:
+        raise gr.Error(str(err)) from None
+
+
+def build_demo() -> gr.Blocks:
+    with gr.Blocks(title="stylehead", delete_cache=(1800, 3600)) as demo:
+        session_styles = gr.State({})
+        gr.Markdown(
+            "# stylehead\nOne portrait, an audio clip and a style → a talking head. "
+            "An open implementation of *Style Transfer for 2D Talking Head Animation* (arXiv 2303.09799), "
+            "running on this CPU."
+        )
+        with gr.Tab("Animate"):
+            with gr.Row():
+                with gr.Column():
+                    image = gr.Image(label="Portrait (one face)", type="filepath", sources=["upload", "clipboard"])
+                    audio = gr.Audio(label="Speech or singing", type="filepath", sources=["upload", "microphone"])
+                    style = gr.Dropdown(style_choices({}), value=NO_STYLE, label="Style")
+                    style_video = gr.Video(label="…or learn the style of a video now (optional)", sources=["upload"])
+                    with gr.Accordion("Controls", open=False):
+                        head_motion = gr.Slider(0, 2, value=1, step=0.05, label="Head motion")
+                        mouth = gr.Slider(0, 2, value=1, step=0.05, label="Mouth")
+                        blink_rate = gr.Slider(0, 40, value=17, step=1, label="Blinks per minute")
+                        still = gr.Checkbox(label="Still head")
+                        with gr.Row():
+                            fps = gr.Radio([25, 30, 60], value=30, label="Frames per second")
+                            size = gr.Radio(["256", "512", "original"], value="512", label="Size")
+                            mode = gr.Radio(["crop", "full"], value="crop", label="Framing")
+                        seed = gr.Number(0, precision=0, label="Seed (same seed, same video)")
+                        facial_map = gr.Checkbox(label="Also make the facial-map video")
+                    generate = gr.Button("Generate", variant="primary")
+                with gr.Column():
+                    first_frame = gr.Image(label="First frame (framing preview)", interactive=False)
+                    video = gr.Video(label="Result", interactive=False)
+                    summary = gr.Markdown()
+                    references = gr.Gallery(label="Style reference images (landmarks)", columns=4, height=200)
+                    map_video = gr.Video(label="Facial map", interactive=False)
+            gr.Examples([[str(EXAMPLES / "portrait.png"), str(EXAMPLES / "speech.wav")]], [image, audio])
+        with gr.Tab("Learn a style"), gr.Row():
+            with gr.Column():
+                reference = gr.Video(label="A video of one person talking or singing", sources=["upload"])
+                name = gr.Textbox(label="Name of the style")
+                learn = gr.Button("Learn the style", variant="primary")
+            with gr.Column():
+                pack_file = gr.File(label="Style pack (.safetensors)", interactive=False)
+                learned_maps = gr.Gallery(label="Style reference images (landmarks)", columns=4, height=200)
+                learned_text = gr.Markdown()
+        for trigger in (image.change, mode.change, size.change):
+            trigger(preview, [image, mode, size], first_frame, api_visibility="private")
+        style.change(show_style, [style, session_styles], references, api_visibility="private")
+        generate.click(
+            animate,
+            [image, audio, style, style_video, head_motion, mouth, blink_rate, still, fps, size, mode, seed,
+             facial_map, session_styles],
+            [video, references, map_video, summary, session_styles, style],
+            api_name="animate",
+        )  # fmt: skip
+        learn.click(learn_style, [reference, name, session_styles],
+                    [pack_file, learned_maps, learned_text, session_styles, style], api_name="learn_style")  # fmt: skip
+    demo.queue(max_size=LIMITS.queue_size, default_concurrency_limit=LIMITS.concurrency)
+    return demo
+
+
+demo = build_demo()
+
+if __name__ == "__main__":
+    demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), show_error=True)

@@ -1,0 +1,117 @@
+"""The Gradio app: its handlers with the bundled weights, and the app served on 127.0.0.1 to gradio_client."""
+
+import time
+
+import numpy as np
+import pytest
+
+from stylehead.media import read_audio, write_wav
+from stylehead.media.ffmpeg import probe
+
+gr = pytest.importorskip("gradio")
+
+
+def no_progress(*args, **kwargs):
+    return None
+
+
+@pytest.fixture(scope="module")
+def app():
+    import app as module
+
+    return module
+
+
+@pytest.fixture(scope="module")
+def short_speech(speech_path, tmp_path_factory):
+    return write_wav(tmp_path_factory.mktemp("audio") / "short.wav", read_audio(speech_path)[: int(2.5 * 16000)])
+
+
+def animate_args(image, audio, **changes):
+    values = dict(image=str(image) if image else None, audio=str(audio) if audio else None, style=None,
+                  style_video=None, head_motion=1.0, mouth=1.0, blink_rate=17, still=False, fps=25, size="256",
+                  mode="crop", seed=0, facial_map=False, session_styles={})  # fmt: skip
+    values.update(changes)
+    return values
+
+
+def test_animate_handler_makes_a_video_with_sound_and_the_styles_references(app, portrait_path, short_speech):
+    from stylehead.style.library import preset_names
+
+    style = preset_names()[0] if preset_names() else None
+    video, gallery, map_video, summary, session, _ = app.animate(
+        **animate_args(portrait_path, short_speech, style=style, facial_map=True), progress=no_progress
+    )
+    info = probe(video)
+    assert (info.video_codec, info.audio_codec) == ("h264", "aac") and abs(info.duration - 2.5) < 0.1
+    assert info.size == (256, 256) and info.fps == 25
+    assert probe(map_video).has_video and "s of video in" in summary
+    assert len(gallery) == (4 if style else 0) and session == {}
+
+
+def test_learn_style_handler_adds_the_style_to_this_session_only(app, portrait_path, short_speech, tmp_path):
+    from stylehead import StyleHeadPipeline
+
+    reference = StyleHeadPipeline.from_pretrained()(portrait_path, short_speech, tmp_path / "ref.mp4", fps=25,
+                                                    size=256, head_motion_scale=2.0)  # fmt: skip
+    path, gallery, text, session, dropdown = app.learn_style(str(reference.video), "mine", {}, progress=no_progress)
+    assert path.endswith("mine.safetensors") and len(gallery) == 4 and "**mine**" in text
+    assert session == {"mine": path} and "learned: mine" in dropdown["choices"]
+    assert "learned: mine" not in app.style_choices({})  # another visitor does not see it
+    video, gallery, *_ = app.animate(**animate_args(portrait_path, short_speech, style="learned: mine",
+                                                    session_styles=session), progress=no_progress)  # fmt: skip
+    assert len(gallery) == 4 and probe(video).has_audio
+
+
+def test_user_errors_become_readable_messages(app, portrait_path, short_speech, faceless_video, tmp_path, monkeypatch):
+    blank = tmp_path / "blank.png"
+    from stylehead.media.image import write_image
+
+    write_image(blank, np.full((200, 200, 3), 128, np.uint8))
+    cases = {
+        "Upload a portrait": animate_args(None, short_speech),
+        "Upload or record some audio": animate_args(portrait_path, None),
+        "No face": animate_args(blank, short_speech),
+        "no longer here": animate_args(portrait_path, short_speech, style="learned: gone"),
+    }
+    for message, args in cases.items():
+        with pytest.raises(gr.Error, match=message):
+            app.animate(**args, progress=no_progress)
+    monkeypatch.setattr(app, "LIMITS", app.AppLimits(max_audio_seconds=1.0))
+    with pytest.raises(gr.Error, match="the limit is 1 s"):
+        app.animate(**animate_args(portrait_path, short_speech), progress=no_progress)
+    with pytest.raises(gr.Error, match="No face was found"):
+        app.learn_style(str(faceless_video), "x", {}, progress=no_progress)
+
+
+def test_request_folders_are_private_and_old_ones_are_removed(app, monkeypatch, tmp_path):
+    import os
+
+    monkeypatch.setattr(app, "OUTPUT_ROOT", tmp_path / "outputs")
+    first, second = app.request_folder(), app.request_folder()
+    assert first != second and first.parent == second.parent == tmp_path / "outputs"
+    old = time.time() - 3600
+    os.utime(first, (old, old))
+    app.request_folder()
+    assert not first.exists() and second.exists()
+
+
+@pytest.fixture(scope="module")
+def served(app):
+    """The demo on 127.0.0.1 (a free port), for gradio_client."""
+    app.demo.launch(server_name="127.0.0.1", server_port=None, prevent_thread_lock=True, quiet=True)
+    yield app.demo.local_url
+    app.demo.close()
+
+
+def test_gradio_client_animates_and_learns_a_style(served, portrait_path, short_speech, tmp_path):
+    from gradio_client import Client, handle_file
+
+    client = Client(served, verbose=False)
+    video, *_ = client.predict(
+        handle_file(str(portrait_path)), handle_file(str(short_speech)), "none (default motion)", None, 1.0, 1.0, 17,
+        False, 25, "256", "crop", 0, False, api_name="/animate",
+    )  # fmt: skip
+    path = video["video"] if isinstance(video, dict) else video
+    info = probe(path)
+    assert info.has_video and info.has_audio and abs(info.duration - 2.5) < 0.1
