@@ -77,3 +77,22 @@ def test_style_metrics_find_the_same_motion_on_another_face_later(face):
     assert all(value < 1e-9 for value in same.values())  # every reference window finds its match
     assert all(value > 0.01 for value in different.values())
     assert style_metrics(reference, reference, **grid) == {"sld": 0.0, "slv": 0.0, "smd": 0.0}
+
+
+def test_style_metrics_give_known_values_for_known_shifts(face):
+    """A still face (every window alike, so the best window is any window) against the same face with
+    the mouth moved down by 4 px: SLD = (20/68)·4/width·100 (the other 48 points match), SMD = 0
+    (the mouth keeps its shape), SLV = 0. One lower-lip point 3 px lower: about the mouth's centre
+    it moves 3·19/20 px and the 19 others 3/20 px, so SMD = (3·19/20 + 19·3/20)/20/width·100."""
+    reference = np.repeat(face[None], 60, axis=0)
+    width = face[:, 0].max() - face[:, 0].min()
+    grid = {"windows": (1, 10, 40), "strides": (1, 5)}
+    moved = reference.copy()
+    moved[:, 48:68, 1] += 4.0
+    values = style_metrics(reference, moved, **grid)
+    assert values["sld"] == pytest.approx((20 / 68) * 4.0 / width * 100, rel=1e-6)
+    assert values["smd"] == pytest.approx(0.0, abs=1e-9) and values["slv"] == pytest.approx(0.0, abs=1e-9)
+    opened = reference.copy()
+    opened[:, 57, 1] += 3.0
+    expected = (3.0 * 19 / 20 + 19 * 3.0 / 20) / 20 / width * 100
+    assert style_metrics(reference, opened, **grid)["smd"] == pytest.approx(expected, rel=1e-6)

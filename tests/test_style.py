@@ -188,7 +188,8 @@ def test_style_statistics_and_their_use_in_motion(speech_path):
     assert np.abs(mean[:3]).max() < 1.0  # about the median pose
     assert std[1] > 2.5 * std[0] and 3.0 < std[1] < 5.0  # yaw swings most: 6 degrees peak, about 4.2 std
     blinks = blink_statistics(track)
-    assert blinks.rate_per_minute == pytest.approx(12, abs=1) and 0.3 <= blinks.duration <= 0.5
+    # 12 blinks in the minute, pooled with a quarter of a minute at the default 17 per minute
+    assert blinks.rate_per_minute == pytest.approx((12 + 17 / 4) / 1.25, abs=0.8) and 0.3 <= blinks.duration <= 0.5
     model = AudioToMotion.from_pretrained()
     motion = model(read_audio(speech_path)[: 6 * 16000], MotionControls(pose_std=tuple(std.tolist())))
     assert np.allclose(motion.pose.std(0), std, rtol=1e-3)

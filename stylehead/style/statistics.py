@@ -40,6 +40,18 @@ def angular_speed(pose: np.ndarray, fps: float) -> float:
     return float(np.linalg.norm(np.diff(pose[:, :3], axis=0), axis=1).mean() * fps)
 
 
+BLINK_PRIOR_MINUTES = 0.25  # a short reference's blink count is pooled with this much of the default rate
+
+
 def blink_statistics(track: Track) -> BlinkConfig:
-    """Blink rate and duration measured on the track's valid frames."""
-    return measure_blinks(track.eye_opening[track.valid], track.fps)
+    """Blink rate and duration measured on the track's valid frames.
+
+    People blink every few seconds, so a 10 s clip may show none: the count is pooled with
+    :data:`BLINK_PRIOR_MINUTES` of the default rate (``(blinks + prior_rate · m) / (minutes + m)``),
+    which leaves a minute-long reference's rate nearly as measured and keeps a short one's plausible.
+    """
+    measured = measure_blinks(track.eye_opening[track.valid], track.fps)
+    minutes = track.valid.sum() / track.fps / 60.0
+    prior = BlinkConfig().rate_per_minute
+    rate = (measured.rate_per_minute * minutes + prior * BLINK_PRIOR_MINUTES) / (minutes + BLINK_PRIOR_MINUTES)
+    return BlinkConfig(rate_per_minute=float(rate), duration=measured.duration)
