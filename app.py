@@ -88,6 +88,17 @@ def _gallery(pack) -> list[tuple]:
     return reference_maps(pack) if pack is not None else []
 
 
+def _path(value) -> str | None:
+    """A file input as gradio sends it unprocessed (a path, or FileData / VideoData as a dict) → its path.
+
+    The events take their inputs unprocessed so that stylehead's own readers, which explain what is
+    wrong with a file in one sentence, are the first to open it.
+    """
+    if isinstance(value, dict):
+        return _path(value.get("video")) if "video" in value else value.get("path")
+    return str(value) if value else None
+
+
 def _check_image(image: str | None) -> None:
     if not image:
         raise StyleheadError("Upload a portrait first.")
@@ -115,6 +126,7 @@ def animate(image, audio, style, style_video, head_motion, mouth, blink_rate, st
             facial_map, session_styles, progress=gr.Progress()):  # noqa: B008 (gradio's way)  # fmt: skip
     """Portrait + audio (+ style) → talking-head mp4, the style's reference maps, the facial-map video."""
     session_styles = dict(session_styles or {})
+    image, audio, style_video = _path(image), _path(audio), _path(style_video)
     try:
         _check_image(image)
         if not audio:
@@ -153,6 +165,7 @@ def animate(image, audio, style, style_video, head_motion, mouth, blink_rate, st
 def learn_style(video, name, session_styles, progress=gr.Progress()):  # noqa: B008 (gradio's way)
     """Reference video → style pack (downloadable), its reference maps and what was learned."""
     session_styles = dict(session_styles or {})
+    video = _path(video)
     try:
         if not video:
             raise StyleheadError("Upload a video of someone talking or singing first.")
@@ -174,6 +187,7 @@ def learn_style(video, name, session_styles, progress=gr.Progress()):  # noqa: B
 
 def preview(image, mode, size):
     """The first frame as it will be framed (no motion yet): a quick check before generating."""
+    image = _path(image)
     if not image:
         return None
     try:
@@ -213,9 +227,16 @@ def build_demo() -> gr.Blocks:
         with gr.Tab("Animate"):
             with gr.Row():
                 with gr.Column():
-                    image = gr.Image(label="Portrait (one face)", type="filepath", sources=["upload", "clipboard"])
-                    audio = gr.Audio(label="Speech or singing", type="filepath", sources=["upload", "microphone"])
-                    style = gr.Dropdown(style_choices({}), value=NO_STYLE, label="Style")
+                    image = gr.Image(
+                        label="Portrait (one face)",
+                        type="filepath",
+                        sources=["upload", "clipboard"],
+                        elem_id="portrait",
+                    )
+                    audio = gr.Audio(
+                        label="Speech or singing", type="filepath", sources=["upload", "microphone"], elem_id="audio"
+                    )
+                    style = gr.Dropdown(style_choices({}), value=NO_STYLE, label="Style", elem_id="style")
                     style_video = gr.Video(label="…or learn the style of a video now (optional)", sources=["upload"])
                     with gr.Accordion("Controls", open=False):
                         head_motion = gr.Slider(0, 2, value=1, step=0.05, label="Head motion")
@@ -228,10 +249,10 @@ def build_demo() -> gr.Blocks:
                             mode = gr.Radio(["crop", "full"], value="crop", label="Framing")
                         seed = gr.Number(0, precision=0, label="Seed (same seed, same video)")
                         facial_map = gr.Checkbox(label="Also make the facial-map video")
-                    generate = gr.Button("Generate", variant="primary")
+                    generate = gr.Button("Generate", variant="primary", elem_id="generate")
                 with gr.Column():
                     first_frame = gr.Image(label="First frame (framing preview)", interactive=False)
-                    video = gr.Video(label="Result", interactive=False)
+                    video = gr.Video(label="Result", interactive=False, elem_id="result")
                     summary = gr.Markdown()
                     references = gr.Gallery(label="Style reference images (landmarks)", columns=4, height=200)
                     map_video = gr.Video(label="Facial map", interactive=False)
@@ -246,7 +267,7 @@ def build_demo() -> gr.Blocks:
                 learned_maps = gr.Gallery(label="Style reference images (landmarks)", columns=4, height=200)
                 learned_text = gr.Markdown()
         for trigger in (image.change, mode.change, size.change):
-            trigger(preview, [image, mode, size], first_frame, api_visibility="private")
+            trigger(preview, [image, mode, size], first_frame, api_visibility="private", preprocess=False)
         style.change(show_style, [style, session_styles], references, api_visibility="private")
         generate.click(
             animate,
@@ -254,9 +275,11 @@ def build_demo() -> gr.Blocks:
              facial_map, session_styles],
             [video, references, map_video, summary, session_styles, style],
             api_name="animate",
+            preprocess=False,
         )  # fmt: skip
         learn.click(learn_style, [reference, name, session_styles],
-                    [pack_file, learned_maps, learned_text, session_styles, style], api_name="learn_style")  # fmt: skip
+                    [pack_file, learned_maps, learned_text, session_styles, style], api_name="learn_style",
+                    preprocess=False)  # fmt: skip
     demo.queue(max_size=LIMITS.queue_size, default_concurrency_limit=LIMITS.concurrency)
     return demo
 

@@ -1,6 +1,7 @@
 """The Gradio app: its handlers with the bundled weights, and the app served on 127.0.0.1 to gradio_client."""
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -115,3 +116,74 @@ def test_gradio_client_animates_and_learns_a_style(served, portrait_path, short_
     path = video["video"] if isinstance(video, dict) else video
     info = probe(path)
     assert info.has_video and info.has_audio and abs(info.duration - 2.5) < 0.1
+
+
+def client_animate(client, image, audio, style="none (default motion)", style_video=None):
+    from gradio_client import handle_file
+
+    return client.predict(
+        handle_file(str(image)), handle_file(str(audio)), style, handle_file(str(style_video)) if style_video else None,
+        1.0, 1.0, 17, False, 25, "256", "crop", 0, False, api_name="/animate",
+    )  # fmt: skip
+
+
+def test_gradio_client_learns_a_style_and_reports_errors_in_words(served, portrait_path, short_speech, tmp_path,
+                                                                  faceless_video):  # fmt: skip
+    from gradio_client import Client, handle_file
+
+    from stylehead import StyleHeadPipeline
+
+    client = Client(served, verbose=False)
+    reference = StyleHeadPipeline.from_pretrained()(portrait_path, short_speech, tmp_path / "ref.mp4", fps=25,
+                                                    size=256)  # fmt: skip
+    pack, gallery, text, _ = client.predict(handle_file(str(reference.video)), "client style", api_name="/learn_style")
+    assert Path(pack).suffix == ".safetensors" and len(gallery) == 4 and "client style" in text
+
+    corrupt_image = tmp_path / "broken.png"
+    corrupt_image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 50)
+    corrupt_audio = tmp_path / "broken.wav"
+    corrupt_audio.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x01" * 10)
+    silent = write_wav(tmp_path / "silent.wav", np.zeros(16000, np.float32))
+    for args, message in [
+        ((corrupt_image, short_speech), "broken.png"),
+        ((portrait_path, corrupt_audio), "broken.wav"),
+        ((portrait_path, short_speech, "none (default motion)", faceless_video), "No face was found"),
+    ]:
+        with pytest.raises(Exception, match=message) as caught:
+            client_animate(client, *args)
+        assert "Traceback" not in str(caught.value)
+    *_, summary, _ = client_animate(client, portrait_path, silent)
+    assert "silent" in summary
+
+
+def test_four_concurrent_visitors_get_their_own_videos(served, portrait_path, speech_path, tmp_path):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import psutil
+    from gradio_client import Client
+
+    speech = read_audio(speech_path)
+    inputs = [write_wav(tmp_path / f"visitor {i}.wav", speech[: int(seconds * 16000)])
+              for i, seconds in enumerate((1.2, 1.8, 2.4, 3.0))]  # fmt: skip
+    process, peak, done = psutil.Process(), [0], threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], process.memory_info().rss)
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            results = list(pool.map(lambda audio: client_animate(Client(served, verbose=False), portrait_path, audio),
+                                    inputs))  # fmt: skip
+    finally:
+        done.set()
+        sampler.join()
+    for audio, (video, *_) in zip(inputs, results, strict=True):
+        path = video["video"] if isinstance(video, dict) else video
+        assert abs(probe(path).duration - len(read_audio(audio)) / 16000) < 0.1  # its own input, not another's
+    print(f"4 concurrent requests: peak memory of the app's process {peak[0] / 2**20:.0f} MB")
+    assert peak[0] < 4 * 2**30

@@ -203,8 +203,8 @@ def learn_style(
         if sync is None:
             not_learned.append("the mouth's timing against speech: the video has no sound")
         else:
-            not_learned.append(f"the mouth's timing against speech: the sound does not match the mouth "
-                               f"(lip-sync r = {sync:.2f}; dubbed or mimed?)")  # fmt: skip
+            not_learned.append(f"the mouth's timing against speech: the video's sound does not follow its mouth "
+                               f"(lip-sync r = {sync:.2f})")  # fmt: skip
     if sync is not None:
         losses = {**losses, "sync": sync}
     metrics = {"face_seconds": round(float(face_seconds), 2), **{f"loss_{k}": round(v, 5) for k, v in losses.items()}}
