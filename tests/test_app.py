@@ -187,3 +187,48 @@ def test_four_concurrent_visitors_get_their_own_videos(served, portrait_path, sp
         assert abs(probe(path).duration - len(read_audio(audio)) / 16000) < 0.1  # its own input, not another's
     print(f"4 concurrent requests: peak memory of the app's process {peak[0] / 2**20:.0f} MB")
     assert peak[0] < 4 * 2**30
+
+
+def test_importing_the_app_only_builds_the_demo(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import os, app; print(type(app.demo).__name__, app.get_pipeline.cache_info().currsize, "
+            "os.listdir(os.environ['TMPDIR']))")  # fmt: skip
+    env = {**__import__("os").environ, "TMPDIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                            cwd=Path(__file__).resolve().parents[1], timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[0:2] == ["Blocks", "0"]  # no pipeline loaded
+    assert "stylehead-app" not in result.stdout  # no output folder made
+
+
+@pytest.mark.parametrize("command", [["python", "app.py"], ["gradio", "app.py"]])
+def test_the_app_starts_with_python_and_with_gradio(command, tmp_path):
+    import os
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    with socket.socket() as probe_socket:
+        probe_socket.bind(("127.0.0.1", 0))
+        port = probe_socket.getsockname()[1]
+    executable = [sys.executable] if command[0] == "python" else [str(Path(sys.executable).parent / "gradio")]
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1"}
+    process = subprocess.Popen([*executable, command[1]], cwd=Path(__file__).resolve().parents[1], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        deadline = time.time() + 240
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+                    assert response.status == 200 and b"stylehead" in response.read()
+                    return
+            except OSError:
+                assert process.poll() is None, process.stdout.read().decode(errors="replace")[-2000:]
+                time.sleep(1)
+        pytest.fail(f"{' '.join(command)} did not serve the app within 4 minutes")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
