@@ -139,7 +139,7 @@ def learn_style(
     if face_seconds < config.min_face_seconds:
         raise StyleheadError(
             f"The style video {video.name} shows a face for only {face_seconds:.1f} s; "
-            f"give at least {config.min_face_seconds:.0f} s of a clearly visible face."
+            f"give at least {config.min_face_seconds:g} s of a clearly visible face."
         )
 
     audio = read_audio(video) if info.has_audio else None
