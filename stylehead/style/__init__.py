@@ -1,4 +1,4 @@
-"""Style: the reference frames of a style video and style packs (style transfer is still to come)."""
+"""Style: reference frames, learning a style from a video (``learn_style``), style packs and presets."""
 
 from stylehead.style.pack import StylePack
 from stylehead.style.references import TEMPLATES, StyleReferences, find_references, mouth_descriptors
