@@ -19,7 +19,8 @@ Where we differ, and why:
   of each. f starts from the network pretrained on the training speakers
   (``train/train_style_transfer.py``).
 - L_shape, a symmetric Chamfer distance between the sets of generated and reference mouth shapes,
-  is added to the generators' loss: the mean features of f alone moved the mouth shapes little.
+  is added to the generators' loss, so that the mouth shapes themselves move towards the
+  reference's as well as f's features of them.
 - Only the decoders change (the paper tunes everything at lr 1e-7): the LSTM's states are then
   computed once, a 30 s reference learns in well under a minute on 2 CPU cores, and a style's
   weight change is 1.8 MB.
