@@ -5,10 +5,12 @@
     pipe = StyleHeadPipeline.from_pretrained()          # the bundled weights, offline
     result = pipe("portrait.png", "speech.wav", output="talking.mp4", seed=0)
     print(result.video, result.timings)
+    sung = pipe("portrait.png", "song.wav", output="sung.mp4", style="singing")  # or a pack, or a video
 
 Weights resolve as :func:`stylehead.hub.resolve_weights` says (an explicit folder or Hub id, then
 ``$STYLEHEAD_WEIGHTS``, then the weights inside the package). The audio becomes motion
-(:class:`~stylehead.motion.audio_to_motion.AudioToMotion`), the motion moves the portrait
+(:class:`~stylehead.motion.audio_to_motion.AudioToMotion`, changed by a style pack when one is
+given: :mod:`stylehead.style.library`), the motion moves the portrait
 (:class:`~stylehead.render.warp_renderer.WarpRenderer`), and each frame goes straight to the
 encoder: memory does not grow with the audio's length.
 """
