@@ -1,5 +1,6 @@
 """Reading still images of any common kind as RGB uint8."""
 
+import struct
 import warnings
 from pathlib import Path
 
@@ -31,6 +32,8 @@ def read_image(path: str | Path, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarr
         if isinstance(err, UnidentifiedImageError):
             raise MediaError(f"{path.name} is not an image stylehead can read; use {IMAGE_FORMATS}.") from None
         raise MediaError(f"{path.name} has more than {max_pixels:,} pixels, the limit; resize it first.") from None
+    except (OSError, ValueError, SyntaxError, EOFError, struct.error):  # a header cut short or corrupt
+        raise MediaError(f"{path.name} is damaged (its header cannot be read); re-save it and retry.") from None
     with image:
         width, height = image.size
         if width * height > max_pixels:
