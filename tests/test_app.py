@@ -205,6 +205,7 @@ def test_importing_the_app_only_builds_the_demo(tmp_path):
 
 @pytest.mark.parametrize("command", [["python", "app.py"], ["gradio", "app.py"]])
 def test_the_app_starts_with_python_and_with_gradio(command, tmp_path):
+    import contextlib
     import os
     import socket
     import subprocess
@@ -216,8 +217,9 @@ def test_the_app_starts_with_python_and_with_gradio(command, tmp_path):
         port = probe_socket.getsockname()[1]
     executable = [sys.executable] if command[0] == "python" else [str(Path(sys.executable).parent / "gradio")]
     env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1"}
+    # its own process group: `gradio app.py` runs the app in a child process (reload mode) that must stop too
     process = subprocess.Popen([*executable, command[1]], cwd=Path(__file__).resolve().parents[1], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
     try:
         deadline = time.time() + 240
         while time.time() < deadline:
@@ -226,9 +228,14 @@ def test_the_app_starts_with_python_and_with_gradio(command, tmp_path):
                     assert response.status == 200 and b"stylehead" in response.read()
                     return
             except OSError:
-                assert process.poll() is None, process.stdout.read().decode(errors="replace")[-2000:]
+                assert process.poll() is None, f"{' '.join(command)} exited with {process.returncode}"
                 time.sleep(1)
         pytest.fail(f"{' '.join(command)} did not serve the app within 4 minutes")
     finally:
-        process.terminate()
+        import signal
+
+        os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
+        time.sleep(1)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # anything in the group that ignored SIGTERM
