@@ -119,12 +119,10 @@ def test_fine_tuning_moves_the_mouth_towards_the_reference_and_only_changes_deco
 
 
 def test_with_style_applies_deltas_and_refuses_foreign_ones(motion_model):
-    from stylehead.style.learn import base_fingerprint
-
     name = motion_model.generator_names[0]
     weight = dict(motion_model.generators[0].named_parameters())["decoder.7.bias"]
     delta = np.full(weight.shape, 0.01, np.float16)
-    styled = motion_model.with_style({f"{name}.decoder.7.bias": delta}, base_fingerprint(motion_model))
+    styled = motion_model.with_style({f"{name}.decoder.7.bias": delta}, motion_model.fingerprint)
     changed = dict(styled.generators[0].named_parameters())["decoder.7.bias"]
     assert torch.allclose(changed, weight + 0.01, atol=1e-4)
     assert torch.equal(dict(motion_model.generators[0].named_parameters())["decoder.7.bias"], weight)  # shared model

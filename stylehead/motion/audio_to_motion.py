@@ -11,6 +11,8 @@ tracks the real mouth better than either (see the model card).
 """
 
 import contextlib
+import functools
+import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,6 +115,21 @@ class AudioToMotion:
             baseline = LoudnessBaseline(coefficients)
         return cls(generators, head_pose, apc, baseline, names, style_network)
 
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """A short hash of the generators' weights: the base a style's weight deltas apply to.
+
+        Computed once per model (the weights of a loaded model never change; a styled copy is a
+        new model).
+        """
+        digest = hashlib.sha256()
+        for name, generator in zip(self.generator_names, self.generators, strict=True):
+            digest.update(name.encode())
+            for key, value in sorted(generator.state_dict().items()):
+                digest.update(key.encode())
+                digest.update(value.detach().cpu().float().numpy().tobytes())
+        return digest.hexdigest()[:16]
+
     def with_style(self, deltas: dict[str, np.ndarray], base: str = "") -> "AudioToMotion":
         """A copy whose generators carry a style's weight deltas ("<generator>.<parameter>" → change).
 
@@ -125,11 +142,8 @@ class AudioToMotion:
 
         if not deltas:
             return self
-        if base:
-            from stylehead.style.learn import base_fingerprint
-
-            if base != base_fingerprint(self):
-                raise StyleheadError("This style was learned with other motion weights; learn it again with these.")
+        if base and base != self.fingerprint:
+            raise StyleheadError("This style was learned with other motion weights; learn it again with these.")
         generators = []
         for name, generator in zip(self.generator_names, self.generators, strict=True):
             styled = copy.deepcopy(generator)

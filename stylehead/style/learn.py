@@ -14,7 +14,6 @@ timing without sound) is said in its header.
 
 import copy
 import functools
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,17 +82,6 @@ def lip_sync(generated: np.ndarray, face_points: np.ndarray, rest: np.ndarray, v
         return 0.0
     predicted = mouth_opening(apply_displacements(rest, generated[:count], points)[keep][..., :2])
     return float(pearson(predicted, mouth_opening(face_points[:count][keep][..., :2])))
-
-
-def base_fingerprint(motion_model: AudioToMotion) -> str:
-    """A short hash of the motion weights a style's deltas apply to."""
-    digest = hashlib.sha256()
-    for name, generator in zip(motion_model.generator_names, motion_model.generators, strict=True):
-        digest.update(name.encode())
-        for key, value in sorted(generator.state_dict().items()):
-            digest.update(key.encode())
-            digest.update(value.detach().cpu().float().numpy().tobytes())
-    return digest.hexdigest()[:16]
 
 
 def learn_style(
@@ -226,5 +214,5 @@ def learn_style(
             for component, delta in zip(motion_model.generator_names, deltas, strict=True)
             for key, value in delta.items()
         },
-        base=base_fingerprint(motion_model),
+        base=motion_model.fingerprint,
     )

@@ -55,7 +55,7 @@ class StylePack:
     not_learned: list[str] = field(default_factory=list)  # and why, e.g. ["mouth: the video has no sound"]
     metrics: dict[str, float] = field(default_factory=dict)
     deltas: dict[str, np.ndarray] = field(default_factory=dict)  # "component.parameter" → weight change
-    base: str = ""  # fingerprint of the motion weights the deltas apply to (see style.learn.base_fingerprint)
+    base: str = ""  # fingerprint of the motion weights the deltas apply to (AudioToMotion.fingerprint)
 
     def save(self, path: str | Path) -> Path:
         from safetensors.numpy import save_file
