@@ -75,9 +75,7 @@ def evaluate_reference(path: Path, audio_path: Path, motion_model: AudioToMotion
     if len(audio) < SAMPLE_RATE:
         raise StyleheadError(f"{audio_path.name} is shorter than a second.")
     reference = track.landmarks[track.valid]
-    reference_pose = relative_pose(track.pose, track.valid)
-    reference_std = reference_pose[track.valid][:, :3].std(0)
-    reference_speed = pack.pose_speed
+    reference_std, reference_speed = pack.pose_std[:3], pack.pose_speed  # measured on the same track
     base = MotionControls(seed=seed)
     models = {"neutral": (motion_model, base), "transferred": styled(motion_model, pack, base)}
     row = {"reference": path.name, "audio": audio_path.name, "seconds": round(seconds, 2),
