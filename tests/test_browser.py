@@ -73,7 +73,7 @@ def test_a_portrait_without_a_face_shows_a_readable_message(app_url, page, speec
     from stylehead.media.image import write_image
 
     blank = write_image(tmp_path / "wall.png", np.full((240, 240, 3), 140, np.uint8))
-    audio = write_wav(tmp_path / "speech.wav", read_audio(speech_path)[: 16000])
+    audio = write_wav(tmp_path / "speech.wav", read_audio(speech_path)[:16000])
     page.goto(app_url)
     upload(page, "portrait", blank)
     upload(page, "audio", audio)
