@@ -1,0 +1,76 @@
+"""What bounds the style figures: lip-sync of a reference's own sound, and the SLD/SLV/SMD floor.
+
+For each video:
+- ``sync``: Pearson r between the mouth opening the generators give for the video's own sound and
+  its tracked opening (``stylehead.style.learn.lip_sync``; below 0.15 a style is learned as silent);
+- ``oracle``: the reference's own motion and head pose rendered (commanded landmarks) on its own
+  portrait frame, scored against it: the best any transfer can reach with this renderer and tracker;
+- ``own shapes reversed``: its own mouth shapes played backwards with the neutral head pose, i.e.
+  the right shapes out of step with the reference;
+- ``neutral``: the default motion driven by ``--audio``.
+
+    python benchmarks/style_floor.py ../shared/data/style/style_styletalk_nice_clip1.mp4 ... \
+        [--audio ../shared/data/audio/lsp_00083.wav]
+"""
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from stylehead.audio.features import num_video_frames
+from stylehead.face.frontal import to_face_frame
+from stylehead.face.tracking import track_video
+from stylehead.media import read_audio
+from stylehead.media.ffmpeg import probe
+from stylehead.metrics import style_metrics
+from stylehead.motion.audio_to_motion import AudioToMotion, Motion, MotionControls
+from stylehead.motion.landmark_video import resample_motion
+from stylehead.motion.training_data import relative_pose
+from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
+from stylehead.style.learn import _face_at_60fps, lip_sync
+from stylehead.style_eval import _frame, portrait_frame
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("videos", nargs="+", type=Path)
+    parser.add_argument("--audio", type=Path, default=Path("../shared/data/audio/lsp_00083.wav"))
+    parser.add_argument("--no-oracle", action="store_true", help="only the lip-sync figure")
+    args = parser.parse_args()
+    model = AudioToMotion.from_pretrained()
+    points = list(model.points)
+    for video in args.videos:
+        track = track_video(video)
+        line = f"{video.name:<48}"
+        if probe(video).has_audio:
+            sound = read_audio(video)
+            face, valid, rest = _face_at_60fps(track, num_video_frames(len(sound)))
+            generated = model.mouth_and_eyes(model.audio_features(sound))
+            line += f" sync {lip_sync(generated, face, rest, valid, model.points):+.2f}"
+        if not args.no_oracle:
+            frame = portrait_frame(track)
+            portrait = Portrait.from_image(_frame(video, frame), video.name)
+            renderer = WarpRenderer(portrait, RenderConfig(mode="full", size="original"))
+            own = (to_face_frame(track.landmarks, track.pose, track.image_size) - portrait.rest)[:, points]
+            pose = relative_pose(track.pose, track.valid)
+            pose = pose - pose[frame]
+            count, blink = len(track), np.zeros(len(track), np.float32)
+            reference = track.landmarks[track.valid]
+            oracle = Motion(tuple(points), own.astype(np.float32), pose.astype(np.float32), blink, track.fps)
+            seconds = max(6.0, count / track.fps)
+            neutral = resample_motion(
+                model(read_audio(args.audio)[: int(seconds * 16000)], MotionControls()), track.fps
+            )
+            order = np.resize(np.flatnonzero(track.valid)[::-1], len(neutral))
+            reversed_own = Motion(tuple(points), own[order].astype(np.float32), neutral.pose, neutral.blink, track.fps)
+            for name, motion in {"oracle": oracle, "own shapes reversed": reversed_own, "neutral": neutral}.items():
+                landmarks = renderer.targets(motion).landmarks
+                landmarks = landmarks[track.valid] if len(landmarks) == count else landmarks
+                values = style_metrics(reference, landmarks)
+                line += f" | {name}: SLD {values['sld']:.2f} SLV {values['slv']:.3f} SMD {values['smd']:.2f}"
+        print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()
