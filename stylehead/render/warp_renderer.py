@@ -47,10 +47,15 @@ class Portrait:
     def from_image(cls, image: np.ndarray, name: str = "the portrait") -> "Portrait":
         """Detect the (largest) face; :class:`~stylehead.errors.NoFaceError` when there is none."""
         face = find_face(image, name)
+        return cls.from_landmarks(image, face.landmarks, face.num_faces)
+
+    @classmethod
+    def from_landmarks(cls, image: np.ndarray, landmarks: np.ndarray, num_faces: int = 1) -> "Portrait":
+        """A portrait whose (68, 2) landmarks are already known (a tracked video frame, a crop)."""
         size = (image.shape[1], image.shape[0])
-        pose, _ = estimate_pose(face.landmarks, size)
-        own = to_face_frame(face.landmarks[None], pose[None], size)[0]
-        return cls(image, face.landmarks.astype(np.float32), pose, close_to_rest(own), own, face.num_faces)
+        pose, _ = estimate_pose(landmarks, size)
+        own = to_face_frame(landmarks[None], pose[None], size)[0]
+        return cls(image, landmarks.astype(np.float32), pose, close_to_rest(own), own, num_faces)
 
     def own_displacement(self, points: tuple[int, ...]) -> np.ndarray:
         """(P, 3): the displacement from :attr:`rest` that gives back the photo's own face."""

@@ -1,0 +1,42 @@
+"""How close a rendered frame is to the real one, over a region: L1, PSNR and SSIM.
+
+Regions are boolean masks (``stylehead.render.neural_inputs.region_masks``: the whole face, the
+mouth). SSIM is Wang et al.'s (Gaussian window σ = 1.5, K1 = 0.01, K2 = 0.03) on the grey image,
+its map averaged over the region's pixels.
+"""
+
+import numpy as np
+
+SSIM_SIGMA = 1.5
+
+
+def _grey(image: np.ndarray) -> np.ndarray:
+    return image.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+
+
+def ssim_map(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(H, W) SSIM map of two (H, W, 3) uint8 images."""
+    import cv2
+
+    x, y = _grey(a), _grey(b)
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+
+    def blur(image: np.ndarray) -> np.ndarray:
+        return cv2.GaussianBlur(image, (11, 11), SSIM_SIGMA)
+
+    mx, my = blur(x), blur(y)
+    vx, vy, cov = blur(x * x) - mx * mx, blur(y * y) - my * my, blur(x * y) - mx * my
+    return ((2 * mx * my + c1) * (2 * cov + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
+
+
+def region_scores(rendered: np.ndarray, real: np.ndarray, mask: np.ndarray) -> dict[str, float]:
+    """L1 (grey levels, 0–255), PSNR (dB) and SSIM of two (H, W, 3) uint8 images over a (H, W) bool mask."""
+    if not mask.any():
+        raise ValueError("the region is empty")
+    difference = rendered.astype(np.float64)[mask] - real.astype(np.float64)[mask]
+    mse = float((difference**2).mean())
+    return {
+        "l1": float(np.abs(difference).mean()),
+        "psnr": float("inf") if mse == 0 else 10.0 * np.log10(255.0**2 / mse),
+        "ssim": float(ssim_map(rendered, real)[mask].mean()),
+    }

@@ -1,0 +1,150 @@
+"""``stylehead evaluate renderer``: the neural renderer against the warp renderer on held-out frames.
+
+Self-reenactment on clips prepared by ``train/prepare_render_data.py`` (speakers no renderer trained
+on): each clip's source crop is animated to each target frame's real landmarks, and the result is
+compared with the real frame over the whole face and over the mouth (L1 in grey levels, PSNR in dB,
+SSIM; ``stylehead.render.image_metrics``), plus CPBD sharpness of the face (higher is sharper). Both
+renderers get the same source, landmarks and frames in the same run:
+
+- ``warp``: the one-shot warp renderer (head affine fitted on the brows, nose and eyes);
+- ``neural``: the Style-Aware Generator's face blended over the warp frame, exactly as
+  :class:`~stylehead.render.neural_renderer.NeuralRenderer` does it in the pipeline.
+
+With Style Mapping weights, the ISP refinement is scored too: the source warped onto each real
+reference frame, with and without the intermediate generator, against that frame.
+"""
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from stylehead.face.align import FaceCrop
+from stylehead.render.generator import StyleAwareGenerator
+from stylehead.render.image_metrics import region_scores
+from stylehead.render.neural_inputs import generator_input, region_masks, to_uint8, to_unit
+from stylehead.render.neural_renderer import blend_face
+from stylehead.render.style_mapping import warp_to
+from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
+
+KEYS = ("face_l1", "face_psnr", "face_ssim", "mouth_l1", "mouth_psnr", "mouth_ssim", "cpbd", "ms_per_frame")
+CPBD_FRAMES = 6  # frames per clip whose sharpness is measured
+
+
+def _decode(data: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return cv2.imdecode(data, cv2.IMREAD_COLOR)[..., ::-1].copy()
+
+
+def _face_box(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    ys, xs = np.nonzero(mask)
+    return image[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+
+
+def _scores(rendered: np.ndarray, real: np.ndarray, masks: dict[str, np.ndarray]) -> dict[str, float]:
+    face, mouth = region_scores(rendered, real, masks["face"]), region_scores(rendered, real, masks["mouth"])
+    return {**{f"face_{k}": v for k, v in face.items()}, **{f"mouth_{k}": v for k, v in mouth.items()}}
+
+
+def _mapping_input(landmarks: np.ndarray, warped: np.ndarray) -> torch.Tensor:
+    from stylehead.face.facial_map import draw_facial_map
+
+    facial_map = draw_facial_map(landmarks, size=warped.shape[0], thickness=max(1, warped.shape[0] // 256 * 2))
+    return torch.cat([to_unit(facial_map[..., None]), to_unit(warped)], dim=0)
+
+
+@torch.no_grad()
+def evaluate_clip(path: Path, generators: dict[str, StyleAwareGenerator], style_mapping: StyleAwareGenerator | None,
+                  device: torch.device) -> dict:  # fmt: skip
+    """Scores of every renderer on one prepared clip: {"name", "frames", "<renderer>": {...}, "style_mapping": ...}."""
+    from stylehead.metrics import cpbd
+
+    data = np.load(path, allow_pickle=False)
+    source = _decode(data["source"])
+    patterns = np.stack([_decode(data[f"pattern_{k}"]) for k in range(4)])
+    renderer = WarpRenderer(Portrait.from_landmarks(source, data["source_landmarks"]),
+                            RenderConfig(mode="full", size="original"))  # fmt: skip
+    identity = FaceCrop(source, np.array([[1.0, 0, 0], [0, 1.0, 0]]), (source.shape[1], source.shape[0]))
+    names = ["warp", *generators]
+    rows: dict[str, list[dict]] = {name: [] for name in names}
+    timing = {name: 0.0 for name in names}
+    sharp: dict[str, list[np.ndarray]] = {name: [] for name in ["real", *names]}
+    count = len(data["target_frames"])
+    sharp_at = set(np.linspace(0, count - 1, min(CPBD_FRAMES, count)).round().astype(int).tolist())
+    for n in range(count):
+        real, landmarks = _decode(data[f"target_{n}"]), data["target_landmarks"][n]
+        masks = region_masks(landmarks, real.shape[0])
+        mark = time.perf_counter()
+        warped = warp_to(renderer, landmarks)
+        timing["warp"] += time.perf_counter() - mark
+        frames = {"warp": warped}
+        for name, generator in generators.items():
+            mark = time.perf_counter()
+            inputs = generator_input(landmarks, source, patterns)[None].to(device)
+            face = to_uint8(generator(inputs)[0])
+            frames[name] = blend_face(warped, face, landmarks, identity)
+            timing[name] += time.perf_counter() - mark + timing["warp"] / (n + 1)  # the warp frame is part of it
+        for name, frame in frames.items():
+            rows[name].append(_scores(frame, real, masks))
+        if n in sharp_at:
+            sharp["real"].append(_face_box(real, masks["face"]))
+            for name, frame in frames.items():
+                sharp[name].append(_face_box(frame, masks["face"]))
+    result = {"name": path.stem, "frames": count, "cpbd_real": cpbd(sharp["real"])}
+    for name in names:
+        result[name] = {key: float(np.mean([row[key] for row in rows[name]])) for key in rows[name][0]}
+        result[name]["cpbd"] = cpbd(sharp[name])
+        result[name]["ms_per_frame"] = 1000.0 * timing[name] / count
+    if style_mapping is not None:
+        result["style_mapping"] = _score_mapping(data, style_mapping, device)
+    return result
+
+
+def _score_mapping(data, style_mapping: StyleAwareGenerator, device: torch.device) -> dict:
+    rows = {"warp": [], "refined": []}
+    for k in range(4):
+        real, warped = _decode(data[f"reference_{k}"]), _decode(data[f"warped_{k}"])
+        landmarks = data["reference_landmarks"][k]
+        masks = region_masks(landmarks, real.shape[0])
+        refined = to_uint8(style_mapping(_mapping_input(landmarks, warped)[None].to(device))[0])
+        rows["warp"].append(_scores(warped, real, masks))
+        rows["refined"].append(_scores(refined, real, masks))
+    return {name: {key: float(np.mean([r[key] for r in items])) for key in items[0]} for name, items in rows.items()}
+
+
+def evaluate_renderer(clips: list[Path], generators: dict[str, StyleAwareGenerator],
+                      style_mapping: StyleAwareGenerator | None = None, device: str = "cpu",
+                      progress: Callable[[dict], None] | None = None) -> dict:  # fmt: skip
+    """Score the warp renderer and each generator on every prepared clip; the report as a dict."""
+    device = torch.device(device)
+    generators = {name: g.eval().to(device) for name, g in generators.items()}
+    if style_mapping is not None:
+        style_mapping = style_mapping.eval().to(device)
+    rows = []
+    for path in clips:
+        rows.append(evaluate_clip(path, generators, style_mapping, device))
+        if progress is not None:
+            progress(rows[-1])
+    names = ["warp", *generators]
+    summary = {name: {key: float(np.mean([row[name][key] for row in rows])) for key in KEYS} for name in names}
+    summary["real"] = {"cpbd": float(np.mean([row["cpbd_real"] for row in rows]))}
+    report = {"summary": summary, "clips": rows, "device": str(device), "mouth_winner": mouth_winner(summary, names)}
+    if style_mapping is not None:
+        report["style_mapping"] = {
+            name: {key: float(np.mean([row["style_mapping"][name][key] for row in rows])) for key in KEYS[:6]}
+            for name in ("warp", "refined")
+        }
+    return report
+
+
+def mouth_winner(summary: dict, names: list[str]) -> str:
+    """The renderer that wins on the mouth region: the most of (lowest L1, highest PSNR, highest SSIM); warp on ties."""
+    votes = dict.fromkeys(names, 0)
+    votes[min(names, key=lambda n: summary[n]["mouth_l1"])] += 1
+    votes[max(names, key=lambda n: summary[n]["mouth_psnr"])] += 1
+    votes[max(names, key=lambda n: summary[n]["mouth_ssim"])] += 1
+    best = max(votes.values())
+    return "warp" if votes["warp"] == best else max(names, key=lambda n: votes[n])
