@@ -18,6 +18,7 @@ from stylehead.errors import NoFaceError
 DETECT_MAX_SIDE = 640  # images are shrunk to this longer side before full-frame detection
 SMALL_FACE_MAX_SIDE = 2048  # the full-size search for small faces upsamples images up to this side
 HOG_MIN_FACE = 80  # dlib's HOG window: faces smaller than this (pixels) need upsampling
+MIN_IMAGE_SIDE = 32  # no detectable face fits in less; dlib's CNN even fails on thinner images
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,8 @@ def detect_faces(image: np.ndarray, use_cnn: bool = True, small_faces: bool = Tr
     large image in which nothing was found is searched again at full size, for faces too small to
     survive the shrinking (seconds on a large photo: the tracker leaves it off).
     """
+    if min(image.shape[:2]) < MIN_IMAGE_SIDE:
+        return []
     factor = min(1.0, DETECT_MAX_SIDE / max(image.shape[:2]))
     small = _resize(image, factor) if factor < 1 else image
     gray = to_gray(small)
@@ -208,6 +211,10 @@ def predict_landmarks(gray: np.ndarray, box: FaceBox) -> np.ndarray:
 
 def find_face(image: np.ndarray, name: str = "the image") -> Face:
     """The largest face in an image with its 68 landmarks; :class:`NoFaceError` when there is none."""
+    height, width = image.shape[:2]
+    if min(height, width) < MIN_IMAGE_SIDE:
+        raise NoFaceError(f"{name} is only {width}x{height} pixels, too small to show a face; "
+                          "use a photo at least 256 pixels on each side.")  # fmt: skip
     boxes = detect_faces(image)
     if not boxes:
         raise NoFaceError(

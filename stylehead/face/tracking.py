@@ -46,6 +46,7 @@ class Track:
     image_size: tuple[int, int]  # (width, height) of the frames
     audio: np.ndarray | None = None  # (N,) float32 sound of the clip, if kept
     sample_rate: int | None = None  # Hz, of ``audio``
+    faces: int = 1  # the most faces one full-frame detection saw (the largest one is tracked); not saved
 
     def __len__(self) -> int:
         return len(self.landmarks)
@@ -117,6 +118,7 @@ class FaceTracker:
         self._box: FaceBox | None = None
         self._pose: np.ndarray | None = None
         self._lost_for = 0
+        self.most_faces = 0  # the most faces one full-frame detection has seen so far
 
     def update(self, frame: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         """Landmarks (68, 2) and pose (6,) of the face in one RGB frame, or (None, None) if absent."""
@@ -140,6 +142,7 @@ class FaceTracker:
 
     def _detect(self, frame: np.ndarray) -> FaceBox | None:
         boxes = detect_faces(frame, use_cnn=False, small_faces=False)
+        self.most_faces = max(self.most_faces, len(boxes))
         if not boxes:
             return None
         if self._box is None:
@@ -180,7 +183,9 @@ class FaceTracker:
                 progress(1)
         if not any(valid):
             raise NoFaceError(f"No face was found in any frame of {name}; use a video where a face is clearly visible.")
-        return finish_track(np.stack(landmarks), np.stack(poses), np.array(valid), fps, image_size, self.config)
+        track = finish_track(np.stack(landmarks), np.stack(poses), np.array(valid), fps, image_size, self.config)
+        track.faces = self.most_faces
+        return track
 
 
 def finish_track(

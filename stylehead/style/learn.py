@@ -183,6 +183,8 @@ def learn_style(
         before, after = dict(original.named_parameters()), dict(begun.named_parameters())
         deltas.append({key: after[key].detach() - before[key].detach() + value for key, value in tuned_delta.items()})
     learned = ["head pose (spread and speed)", "blinks (rate and duration)", "reference images"]
+    if track.faces > 1:
+        learned.append(f"all of it from the largest of the {track.faces} faces in view")
     not_learned = []
     if audio is not None:
         learned.append("mouth and eyes (fine-tuned on the reference's own sound)")

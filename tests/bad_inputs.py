@@ -1,0 +1,305 @@
+"""A corpus of hostile and awkward uploads, generated on the fly (nothing is read from real media).
+
+Each :class:`BadInput` says which input it is given as (``image``, ``audio`` or ``style``, the
+style reference video), how to make its file from the example portrait, and what must happen:
+``refused`` (one clear sentence naming the problem) or ``accepted`` (stylehead reads it correctly).
+Every file is tiny (the portrait given is a 256-pixel one): the whole corpus is made in a few seconds.
+"""
+
+import gzip
+import io
+import os
+import pickle
+import struct
+import tarfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile
+from PIL import Image
+
+from tests.synthetic import tone, write_still_video
+
+RATE = 16_000
+
+
+@dataclass(frozen=True)
+class BadInput:
+    """One file of the corpus."""
+
+    name: str  # the test id
+    role: str  # "image", "audio" or "style": the argument it is given as
+    make: Callable[[Path, np.ndarray], Path]  # (folder, portrait RGB) → the file
+    outcome: str  # "refused" or "accepted"
+    expect: str = ""  # a fragment the refusal message must contain
+    slow: bool = False  # takes more than a few seconds (learning a style): opt-in, ``-m slow``
+
+
+def _speech_like(seconds: float, rate: int = RATE, channels: int = 1) -> np.ndarray:
+    """A tone with a syllable-rate envelope: enough to drive a mouth."""
+    wave = tone(seconds, rate, channels=channels)
+    t = np.arange(len(wave)) / rate
+    envelope = (0.5 + 0.5 * np.sin(2 * np.pi * 3 * t)).astype(np.float32)
+    return wave * (envelope if channels == 1 else envelope[:, None])
+
+
+def good_audio(folder: Path, seconds: float = 0.6) -> Path:
+    path = folder / "good.wav"
+    soundfile.write(path, _speech_like(seconds), RATE)
+    return path
+
+
+def good_image(folder: Path, portrait: np.ndarray) -> Path:
+    path = folder / "good.png"
+    Image.fromarray(portrait).save(path)
+    return path
+
+
+# --- images -------------------------------------------------------------------------------------
+
+
+def _png_bytes(portrait: np.ndarray, fmt: str = "PNG") -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(portrait).save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def _truncated_png(folder, portrait):
+    return _write(folder / "truncated.png", _png_bytes(portrait)[:3000])
+
+
+def _truncated_jpg(folder, portrait):
+    return _write(folder / "truncated.jpg", _png_bytes(portrait, "JPEG")[:1500])
+
+
+def _empty_png(folder, portrait):
+    return _write(folder / "empty.png", b"")
+
+
+def _wav_named_png(folder, portrait):
+    soundfile.write(folder / "sound.wav", tone(0.5), RATE)
+    return (folder / "sound.wav").rename(folder / "sound.png")
+
+
+def _png_named_jpg(folder, portrait):
+    return _write(folder / "portrait.jpg", _png_bytes(portrait))
+
+
+def _one_pixel(folder, portrait):
+    Image.new("RGB", (1, 1), (200, 150, 120)).save(folder / "pixel.png")
+    return folder / "pixel.png"
+
+
+def _bomb(folder, portrait):
+    Image.new("1", (20_000, 20_000)).save(folder / "bomb.png")  # 400 Mpixels in a few kB
+    return folder / "bomb.png"
+
+
+def _cmyk(folder, portrait):
+    Image.fromarray(portrait).convert("CMYK").save(folder / "cmyk.jpg", quality=95)
+    return folder / "cmyk.jpg"
+
+
+def _sixteen_bit(folder, portrait):
+    gray = (np.asarray(Image.fromarray(portrait).convert("L"), np.uint16) * 257).astype(np.uint16)
+    Image.fromarray(gray).save(folder / "gray16.png")
+    return folder / "gray16.png"
+
+
+def _animated(folder, portrait):
+    first = Image.fromarray(portrait)
+    second = Image.fromarray(portrait[:, ::-1].copy())
+    first.save(folder / "animated.gif", save_all=True, append_images=[second], duration=100, loop=0)
+    return folder / "animated.gif"
+
+
+def _spaces_name(folder, portrait):
+    return _write(folder / "my portrait (1).png", _png_bytes(portrait))
+
+
+def _non_utf8_name(folder, portrait):
+    path = Path(os.fsdecode(bytes(folder) + b"/portr\xe9t\xff.png"))  # Latin-1 bytes: not valid UTF-8
+    return _write(path, _png_bytes(portrait))
+
+
+def _zip_named_png(folder, portrait):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("portrait.png", _png_bytes(portrait))
+    return _write(folder / "archive.png", buffer.getvalue())
+
+
+def _pdf_named_jpg(folder, portrait):
+    return _write(folder / "scan.jpg", b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n")
+
+
+def _faceless_image(folder, portrait):
+    Image.new("RGB", (320, 240), (40, 120, 200)).save(folder / "sky.png")
+    return folder / "sky.png"
+
+
+# --- audio --------------------------------------------------------------------------------------
+
+
+def _zero_seconds(folder, portrait):
+    soundfile.write(folder / "nothing.wav", np.zeros(0, np.float32), RATE)
+    return folder / "nothing.wav"
+
+
+def _empty_wav(folder, portrait):
+    return _write(folder / "empty.wav", b"")
+
+
+def _truncated_wav(folder, portrait):
+    soundfile.write(folder / "full.wav", _speech_like(1.0), RATE)
+    return _write(folder / "truncated.wav", (folder / "full.wav").read_bytes()[:40])
+
+
+def _truncated_mp3(folder, portrait):
+    from tests.test_media import ffmpeg
+
+    soundfile.write(folder / "src.wav", _speech_like(1.0), RATE)
+    ffmpeg("-i", str(folder / "src.wav"), "-c:a", "libmp3lame", str(folder / "src.mp3"))
+    return _write(folder / "truncated.mp3", (folder / "src.mp3").read_bytes()[:300])
+
+
+def _nan_audio(folder, portrait):
+    samples = np.full(int(0.6 * RATE), np.nan, np.float32)
+    soundfile.write(folder / "nan.wav", samples, RATE, subtype="FLOAT")
+    return folder / "nan.wav"
+
+
+def _clipped_audio(folder, portrait):
+    soundfile.write(folder / "clipped.wav", _speech_like(0.6) * 20, RATE, subtype="FLOAT")
+    return folder / "clipped.wav"
+
+
+def _rate(rate: int):
+    def make(folder, portrait):
+        soundfile.write(folder / f"rate{rate}.wav", _speech_like(0.6, rate), rate)
+        return folder / f"rate{rate}.wav"
+
+    return make
+
+
+def _six_channels(folder, portrait):
+    soundfile.write(folder / "surround.wav", _speech_like(0.6, 48_000, channels=6), 48_000)
+    return folder / "surround.wav"
+
+
+def _silent_video_as_audio(folder, portrait):
+    return write_still_video(folder / "no sound.mp4", portrait[::4, ::4].copy(), frames=5)
+
+
+def _text_named_mp3(folder, portrait):
+    return _write(folder / "lyrics.mp3", b"la la la\n" * 100)
+
+
+def _tar_named_wav(folder, portrait):
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        info = tarfile.TarInfo("speech.wav")
+        data = b"RIFF" + bytes(2000)
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    return _write(folder / "speech.wav", buffer.getvalue())
+
+
+def _gzip_named_flac(folder, portrait):
+    return _write(folder / "song.flac", gzip.compress(b"fLaC" + bytes(4000)))
+
+
+def _non_utf8_audio_name(folder, portrait):
+    soundfile.write(folder / "plain.wav", _speech_like(0.6), RATE)  # soundfile cannot open such a name itself
+    return (folder / "plain.wav").rename(Path(os.fsdecode(bytes(folder) + b"/chanson \xe0 moi.wav")))
+
+
+# --- style reference videos and packs -----------------------------------------------------------
+
+
+def _audio_as_style(folder, portrait):
+    soundfile.write(folder / "voice.wav", tone(1.0), RATE)
+    return folder / "voice.wav"
+
+
+def _faceless_style(folder, portrait):
+    ramp = np.linspace(0, 255, 128, dtype=np.float32)
+    image = np.stack([np.add.outer(ramp, ramp) / 2, np.tile(ramp, (128, 1)), np.full((128, 128), 90.0)], -1)
+    return write_still_video(folder / "faceless.mp4", image.astype(np.uint8), frames=10)
+
+
+def _two_faces_style(folder, portrait):
+    pair = np.concatenate([portrait, portrait[:, ::-1]], axis=1).copy()
+    return write_still_video(folder / "two faces.mp4", pair, frames=40)
+
+
+def _truncated_style(folder, portrait):
+    full = write_still_video(folder / "full.mp4", portrait, frames=10)
+    return _write(folder / "cut.mp4", full.read_bytes()[:1500])
+
+
+def _zip_named_mp4(folder, portrait):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("clip.mp4", bytes(3000))
+    return _write(folder / "clip.mp4", buffer.getvalue())
+
+
+def _pickle_named_safetensors(folder, portrait):
+    class Payload:
+        def __reduce__(self):
+            return (os.system, ("touch PWNED",))
+
+    return _write(folder / "style.safetensors", pickle.dumps(Payload()))
+
+
+def _huge_header_safetensors(folder, portrait):
+    return _write(folder / "huge.safetensors", struct.pack("<Q", 1 << 40) + b"{}")
+
+
+CORPUS: list[BadInput] = [
+    BadInput("image-truncated-png", "image", _truncated_png, "refused", "truncated.png"),
+    BadInput("image-truncated-jpg", "image", _truncated_jpg, "refused", "truncated.jpg"),
+    BadInput("image-zero-bytes", "image", _empty_png, "refused", "is empty"),
+    BadInput("image-wav-named-png", "image", _wav_named_png, "refused", "not an image"),
+    BadInput("image-png-named-jpg", "image", _png_named_jpg, "accepted"),
+    BadInput("image-1x1", "image", _one_pixel, "refused", "pixel.png"),
+    BadInput("image-20000x20000-bomb", "image", _bomb, "refused", "resize it first"),
+    BadInput("image-cmyk", "image", _cmyk, "accepted"),
+    BadInput("image-16-bit", "image", _sixteen_bit, "accepted"),
+    BadInput("image-animated-gif", "image", _animated, "accepted"),
+    BadInput("image-name-with-spaces", "image", _spaces_name, "accepted"),
+    BadInput("image-name-not-utf8", "image", _non_utf8_name, "accepted"),
+    BadInput("image-zip-named-png", "image", _zip_named_png, "refused", "not an image"),
+    BadInput("image-pdf-named-jpg", "image", _pdf_named_jpg, "refused", "not an image"),
+    BadInput("image-no-face", "image", _faceless_image, "refused", "No face was found"),
+    BadInput("audio-0-seconds", "audio", _zero_seconds, "refused", "no audio samples"),
+    BadInput("audio-zero-bytes", "audio", _empty_wav, "refused", "is empty"),
+    BadInput("audio-truncated-wav", "audio", _truncated_wav, "refused", "truncated.wav"),
+    BadInput("audio-truncated-mp3", "audio", _truncated_mp3, "refused", "truncated.mp3"),
+    BadInput("audio-all-nan", "audio", _nan_audio, "accepted"),
+    BadInput("audio-clipped", "audio", _clipped_audio, "accepted"),
+    BadInput("audio-8-khz", "audio", _rate(8_000), "accepted"),
+    BadInput("audio-96-khz", "audio", _rate(96_000), "accepted"),
+    BadInput("audio-6-channels", "audio", _six_channels, "accepted"),
+    BadInput("audio-video-without-sound", "audio", _silent_video_as_audio, "refused", "has no audio track"),
+    BadInput("audio-text-named-mp3", "audio", _text_named_mp3, "refused", "lyrics.mp3"),
+    BadInput("audio-tar-gz-named-wav", "audio", _tar_named_wav, "refused", "speech.wav"),
+    BadInput("audio-gzip-named-flac", "audio", _gzip_named_flac, "refused", "song.flac"),
+    BadInput("audio-name-not-utf8", "audio", _non_utf8_audio_name, "accepted"),
+    BadInput("style-audio-only-file", "style", _audio_as_style, "refused", "has no video stream"),
+    BadInput("style-no-face", "style", _faceless_style, "refused", "No face was found"),
+    BadInput("style-two-faces", "style", _two_faces_style, "accepted", slow=True),
+    BadInput("style-truncated-mp4", "style", _truncated_style, "refused", "cut.mp4"),
+    BadInput("style-zip-named-mp4", "style", _zip_named_mp4, "refused", "clip.mp4"),
+    BadInput("style-pickle-named-safetensors", "style", _pickle_named_safetensors, "refused", "not a style pack"),
+    BadInput("style-huge-header-safetensors", "style", _huge_header_safetensors, "refused", "not a style pack"),
+]
