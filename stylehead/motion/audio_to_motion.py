@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.numpy import load_file
 
 from stylehead.audio.features import FPS, log_mel
 from stylehead.audio.inputs import stack_inputs
@@ -29,6 +28,7 @@ from stylehead.motion.blinks import BlinkConfig, blink_curve
 from stylehead.motion.head_pose_model import HeadPoseModel
 from stylehead.motion.lipsync_eval import LoudnessBaseline
 from stylehead.motion.mouth_eye_generator import MouthEyeGenerator
+from stylehead.safe_loading import load_component, load_tensors
 
 
 @dataclass
@@ -96,23 +96,23 @@ class AudioToMotion:
         generator_dir = component_folder(weights, "mouth_eye_generator")
         extra = sorted(p.name for p in weights.glob("mouth_eye_generator_*") if p.is_dir())
         names = ["mouth_eye_generator", *extra]
-        generators = [MouthEyeGenerator.from_pretrained(component_folder(weights, name), strict=True) for name in names]
-        head_pose = HeadPoseModel.from_pretrained(component_folder(weights, "head_pose_model"), strict=True)
+        generators = [load_component(MouthEyeGenerator, component_folder(weights, name)) for name in names]
+        head_pose = load_component(HeadPoseModel, component_folder(weights, "head_pose_model"))
         apc = None
         if (weights / "apc_encoder").exists():
             from stylehead.audio.apc import APCEncoder
 
-            apc = APCEncoder.from_pretrained(component_folder(weights, "apc_encoder"), strict=True)
+            apc = load_component(APCEncoder, component_folder(weights, "apc_encoder"))
         style_network = None
         if (weights / "style_transfer").exists():
             from stylehead.style.transfer import StyleTransferNetwork
 
-            folder = component_folder(weights, "style_transfer")
-            style_network = StyleTransferNetwork.from_pretrained(folder, strict=True)
+            style_network = load_component(StyleTransferNetwork, component_folder(weights, "style_transfer"))
         baseline = None
         if (generator_dir / "loudness_baseline.safetensors").exists():
-            coefficients = load_file(str(generator_dir / "loudness_baseline.safetensors"))["coefficients"]
-            baseline = LoudnessBaseline(coefficients)
+            tensors, _ = load_tensors(generator_dir / "loudness_baseline.safetensors",
+                                      {"coefficients": (None, np.float32)}, "a loudness baseline")  # fmt: skip
+            baseline = LoudnessBaseline(tensors["coefficients"])
         return cls(generators, head_pose, apc, baseline, names, style_network)
 
     @functools.cached_property

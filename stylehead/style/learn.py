@@ -52,9 +52,10 @@ class LearnStyleConfig:
 @functools.cache
 def driving_speech() -> np.ndarray:
     """(N,) float32 16 kHz speech that drives the generators when a reference has no sound."""
-    from safetensors.numpy import load_file
+    from stylehead.safe_loading import load_tensors
 
-    return load_file(str(DRIVING_SPEECH))["audio"].astype(np.float32) / 32768.0
+    tensors, _ = load_tensors(DRIVING_SPEECH, {"audio": (None, np.int16)}, "stylehead's driving speech")
+    return tensors["audio"].astype(np.float32) / 32768.0
 
 
 def _face_at_60fps(track: Track, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -6,19 +6,20 @@ translation in mm), blink rate and duration, optionally weight deltas of fine-tu
 (``delta.<component>.<parameter>``), and a JSON header (name, source, licence, what was and was not
 learned, metrics) in the safetensors metadata.
 
-Loading never unpickles anything. The header's length is read and bounded before it is parsed, the
-file must declare itself a stylehead style of a known version, every tensor must have its expected
-name, shape and dtype and finite values, and nothing else may be in the file.
+Loading never unpickles anything (:mod:`stylehead.safe_loading`). The header's length is read and
+bounded before it is parsed, the file must declare itself a stylehead style of a known version,
+every tensor must have its expected name, shape and dtype (checked from the header, before any data
+is read) and finite values, and nothing else may be in the file.
 """
 
 import json
-import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from stylehead.errors import StyleheadError
+from stylehead.safe_loading import check_tensors, read_header
 
 FORMAT = "stylehead-style"
 VERSION = "1"
@@ -116,36 +117,18 @@ class StylePack:
 
 
 def read_metadata(path: Path) -> dict[str, str]:
-    """The safetensors metadata of ``path``, after checking the file's size and its header's length."""
-    invalid = f"{path.name} is not a style pack"
-    try:
-        size = path.stat().st_size
-        with open(path, "rb") as handle:
-            prefix = handle.read(8)
-            if len(prefix) < 8:
-                raise StyleheadError(f"{invalid}: it is too short to be a safetensors file.")
-            (length,) = struct.unpack("<Q", prefix)
-            if length > size - 8:
-                raise StyleheadError(f"{invalid}: it is not a safetensors file (a pickle or another format?).")
-            if length > MAX_HEADER_BYTES:
-                raise StyleheadError(f"{invalid}: its header claims {length} bytes (the limit is {MAX_HEADER_BYTES}).")
-            raw = handle.read(length)
-    except OSError as err:
-        raise StyleheadError(f"{path.name} could not be read ({err.strerror}).") from None
-    if size > MAX_FILE_BYTES:
-        raise StyleheadError(f"{invalid}: it is {size >> 20} MB, more than {MAX_FILE_BYTES >> 20} MB.")
-    try:
-        header = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise StyleheadError(f"{invalid}: it is not a safetensors file (a pickle or another format?).") from None
-    metadata = header.get("__metadata__") if isinstance(header, dict) else None
-    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
-        raise StyleheadError(f"{invalid}: it is a safetensors file, but not a stylehead style.")
+    """The metadata of the style pack ``path``, after checking its header (:func:`~stylehead.safe_loading.read_header`)
+    and that its tensors are a style's."""
+    header = read_header(path, "a style pack", MAX_HEADER_BYTES, MAX_FILE_BYTES)
+    metadata = header.metadata
+    if metadata.get("format") != FORMAT:
+        raise StyleheadError(f"{path.name} is not a style pack: it is a safetensors file, but not a stylehead style.")
     if metadata.get("version") != VERSION:
         raise StyleheadError(
             f"{path.name} is a style pack of version {metadata.get('version')!r}; "
             f"this stylehead reads version {VERSION}."
         )
+    check_tensors(header, REQUIRED, path.name, "a valid style pack", extra_prefix=DELTA_PREFIX)
     return metadata
 
 
