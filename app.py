@@ -2,18 +2,21 @@
 
 UI only: the work is done by :class:`stylehead.StyleHeadPipeline` (loaded once, on the first
 request) and :func:`stylehead.style.learn.learn_style`. Importing this module builds ``demo`` and
-nothing else. Limits come from the environment (``STYLEHEAD_MAX_AUDIO_SECONDS``,
-``STYLEHEAD_MAX_IMAGE_PIXELS``, ``STYLEHEAD_MAX_REFERENCE_SECONDS``, ``STYLEHEAD_CONCURRENCY``,
-``STYLEHEAD_QUEUE_SIZE``). Each request writes into its own folder under the system's temporary
-folder; folders older than ``STYLEHEAD_KEEP_MINUTES`` are removed as new requests come in. Styles a
-visitor learns live in that visitor's session only; the presets are the only thing users share.
+nothing else. Limits come from the environment (:class:`AppLimits`). Each request writes into its own
+folder under the system's temporary folder; a failed request's folder is removed at once, and folders
+older than ``STYLEHEAD_KEEP_MINUTES`` or beyond the newest ``STYLEHEAD_MAX_KEPT_REQUESTS`` are removed
+as new requests come in. Styles a visitor learns live in that visitor's session only; the presets are
+the only thing users share. Files come in only as uploads (gradio refuses any other path), a style is
+only a preset or one this session learned, and the app is never shared publicly unless launched so.
 """
 
+import contextlib
 import functools
 import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,9 +39,12 @@ class AppLimits:
     max_audio_seconds: float = field(default_factory=lambda: _env("STYLEHEAD_MAX_AUDIO_SECONDS", 120))
     max_image_pixels: int = field(default_factory=lambda: int(_env("STYLEHEAD_MAX_IMAGE_PIXELS", 25_000_000)))
     max_reference_seconds: float = field(default_factory=lambda: _env("STYLEHEAD_MAX_REFERENCE_SECONDS", 60))
-    concurrency: int = field(default_factory=lambda: int(_env("STYLEHEAD_CONCURRENCY", 1)))
-    queue_size: int = field(default_factory=lambda: int(_env("STYLEHEAD_QUEUE_SIZE", 16)))
+    # size "original" keeps the portrait's pixels: 1080p-sized frames at most
+    max_output_pixels: int = field(default_factory=lambda: int(_env("STYLEHEAD_MAX_OUTPUT_PIXELS", 1920 * 1080)))
+    concurrency: int = field(default_factory=lambda: int(_env("STYLEHEAD_CONCURRENCY", 1)))  # jobs at once
+    queue_size: int = field(default_factory=lambda: int(_env("STYLEHEAD_QUEUE_SIZE", 16)))  # then "queue full"
     keep_minutes: float = field(default_factory=lambda: _env("STYLEHEAD_KEEP_MINUTES", 30))
+    max_kept_requests: int = field(default_factory=lambda: int(_env("STYLEHEAD_MAX_KEPT_REQUESTS", 64)))
 
 
 LIMITS = AppLimits()
@@ -53,16 +59,31 @@ def get_pipeline():
 
 
 def request_folder() -> Path:
-    """A new folder for one request's files; folders older than the keep time are removed first."""
+    """A new folder for one request's files, after removing those past the keep time or the kept count."""
     OUTPUT_ROOT.mkdir(parents=True, exist_ok=True)
     cutoff = time.time() - 60 * LIMITS.keep_minutes
+    folders = []
     for old in OUTPUT_ROOT.iterdir():
-        try:
-            if old.stat().st_mtime < cutoff:
-                shutil.rmtree(old, ignore_errors=True)
-        except FileNotFoundError:  # another request removed it first
-            pass
+        with contextlib.suppress(FileNotFoundError):  # another request removed it first
+            folders.append((old.stat().st_mtime, old))
+    folders.sort(reverse=True)  # newest first
+    for index, (mtime, old) in enumerate(folders):
+        if mtime < cutoff or index >= LIMITS.max_kept_requests - 1:
+            shutil.rmtree(old, ignore_errors=True)
     return Path(tempfile.mkdtemp(prefix="request-", dir=OUTPUT_ROOT))
+
+
+@contextlib.contextmanager
+def user_errors(made: list[Path] | None = None) -> Iterator[None]:
+    """A StyleheadError becomes a gr.Error (its sentence on the page); a failed request's folders are removed."""
+    try:
+        yield
+    except BaseException as err:
+        for folder in made or []:
+            shutil.rmtree(folder, ignore_errors=True)
+        if isinstance(err, StyleheadError):
+            raise gr.Error(str(err)) from None
+        raise
 
 
 def style_choices(session_styles: dict[str, str]) -> list[str]:
@@ -72,6 +93,9 @@ def style_choices(session_styles: dict[str, str]) -> list[str]:
 
 
 def _resolve_style(choice: str | None, session_styles: dict[str, str]) -> str | None:
+    """A preset name or this session's learned pack; never a path the request names (another visitor's files)."""
+    from stylehead.style.library import preset_names
+
     if not choice or choice == NO_STYLE:
         return None
     if choice.startswith("learned: "):
@@ -79,6 +103,8 @@ def _resolve_style(choice: str | None, session_styles: dict[str, str]) -> str | 
         if name not in session_styles or not Path(session_styles[name]).exists():
             raise StyleheadError(f"The style {name!r} is no longer here; learn it again.")
         return session_styles[name]
+    if choice not in preset_names():
+        raise StyleheadError(f"There is no style {str(choice)[:60]!r}; pick one from the list.")
     return choice
 
 
@@ -127,15 +153,21 @@ def animate(image, audio, style, style_video, head_motion, mouth, blink_rate, st
     """Portrait + audio (+ style) → talking-head mp4, the style's reference maps, the facial-map video."""
     session_styles = dict(session_styles or {})
     image, audio, style_video = _path(image), _path(audio), _path(style_video)
-    try:
+    made: list[Path] = []
+    with user_errors(made):
         _check_image(image)
         if not audio:
             raise StyleheadError("Upload or record some audio first.")
+        from stylehead.media import check_duration
+
+        check_duration(audio, LIMITS.max_audio_seconds)  # before a style is learned: refused in a second
+        chosen = _resolve_style(style, session_styles) if not style_video else None
         folder = request_folder()
+        made.append(folder)
         pack = None
         if style_video:
             pack, _, session_styles = _learn(style_video, None, session_styles, folder, progress)
-        chosen = pack or _resolve_style(style, session_styles)
+        chosen = pack or chosen
 
         def rendered(done: int, total: int) -> None:
             progress(done / max(total, 1), desc="Rendering")
@@ -143,7 +175,8 @@ def animate(image, audio, style, style_video, head_motion, mouth, blink_rate, st
         result = get_pipeline()(
             image, audio, folder / "talking_head.mp4", style=chosen, fps=int(fps), size=str(size), mode=mode,
             head_motion_scale=float(head_motion), mouth_scale=float(mouth), blink_rate=float(blink_rate),
-            still=bool(still), seed=int(seed), max_seconds=LIMITS.max_audio_seconds, progress=rendered,
+            still=bool(still), seed=int(seed), max_seconds=LIMITS.max_audio_seconds,
+            max_output_pixels=LIMITS.max_output_pixels, progress=rendered,
         )  # fmt: skip
         map_video = None
         if facial_map:
@@ -152,8 +185,6 @@ def animate(image, audio, style, style_video, head_motion, mouth, blink_rate, st
 
             map_video = write_landmark_video(result.motion, read_audio(audio), folder / "facial_map.mp4",
                                              fps=result.fps, size=256)  # fmt: skip
-    except StyleheadError as err:
-        raise gr.Error(str(err)) from None
     notes = "\n".join(f"- {note}" for note in result.notes)
     took = result.timings["total"]
     summary = f"{result.num_frames / result.fps:.1f} s of video in {took:.1f} s" + (f"\n{notes}" if notes else "")
@@ -166,12 +197,12 @@ def learn_style(video, name, session_styles, progress=gr.Progress()):  # noqa: B
     """Reference video → style pack (downloadable), its reference maps and what was learned."""
     session_styles = dict(session_styles or {})
     video = _path(video)
-    try:
+    made: list[Path] = []
+    with user_errors(made):
         if not video:
             raise StyleheadError("Upload a video of someone talking or singing first.")
-        pack, path, session_styles = _learn(video, name, session_styles, request_folder(), progress)
-    except StyleheadError as err:
-        raise gr.Error(str(err)) from None
+        made.append(request_folder())
+        pack, path, session_styles = _learn(video, name, session_styles, made[0], progress)
     std = ", ".join(f"{v:.1f}" for v in pack.pose_std[:3])
     lines = [
         f"**{pack.name}**, learned from {pack.source}",
@@ -190,7 +221,7 @@ def preview(image, mode, size):
     image = _path(image)
     if not image:
         return None
-    try:
+    with user_errors():
         _check_image(image)
         from stylehead.media import read_image
         from stylehead.render.framing import parse_size
@@ -199,25 +230,23 @@ def preview(image, mode, size):
         renderer = WarpRenderer(Portrait.from_image(read_image(image), Path(image).name),
                                 RenderConfig(mode=mode, size=parse_size(str(size))))  # fmt: skip
         return renderer.canvas
-    except StyleheadError as err:
-        raise gr.Error(str(err)) from None
 
 
 def show_style(choice, session_styles):
     """The reference maps of the style picked in the dropdown."""
-    try:
+    with user_errors():
         path = _resolve_style(choice, dict(session_styles or {}))
         if path is None:
             return []
         from stylehead.style.library import load_style
 
         return _gallery(load_style(path, get_pipeline().motion_model))
-    except StyleheadError as err:
-        raise gr.Error(str(err)) from None
 
 
 def build_demo() -> gr.Blocks:
-    with gr.Blocks(title="stylehead", delete_cache=(1800, 3600)) as demo:
+    # gradio's own copies of uploads and outputs are removed on the same schedule as the request folders
+    keep = max(60, int(60 * LIMITS.keep_minutes))
+    with gr.Blocks(title="stylehead", delete_cache=(max(60, keep // 2), keep)) as demo:
         session_styles = gr.State({})
         gr.Markdown(
             "# stylehead\nOne portrait, an audio clip and a style → a talking head. "
@@ -287,4 +316,5 @@ def build_demo() -> gr.Blocks:
 demo = build_demo()
 
 if __name__ == "__main__":
-    demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), show_error=True)
+    # share=False: never a public gradio.live link, whatever GRADIO_SHARE says
+    demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), show_error=True, share=False)

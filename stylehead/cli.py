@@ -145,6 +145,7 @@ def cmd_animate(args: argparse.Namespace) -> None:
             fps=args.fps, size=args.size, mode=args.mode,
             mouth_scale=args.mouth_scale, head_motion_scale=args.head_motion_scale, blink_rate=args.blink_rate,
             still=args.still, seed=args.seed, max_seconds=args.max_seconds, overwrite=args.overwrite,
+            max_output_pixels=args.max_output_pixels or None,
             contact_sheet=not args.no_contact_sheet, progress=bar.frames,
         )  # fmt: skip
     finally:
@@ -404,6 +405,8 @@ def build_parser() -> argparse.ArgumentParser:
     animate.add_argument("--mode", default="crop", choices=("crop", "full"),
                          help="crop: the head and shoulders; full: the whole picture")  # fmt: skip
     _add_motion_controls(animate, seed_help="same seed, same video")
+    animate.add_argument("--max-output-pixels", type=int, default=3840 * 2160,
+                         help="refuse size 'original' for larger portraits (pixels a frame; 0: no limit)")  # fmt: skip
     animate.add_argument("--no-contact-sheet", action="store_true",
                          help="do not write <output>.contact.jpg, a sheet of 12 frames")  # fmt: skip
     _add_weights_and_overwrite(animate, "the output files")

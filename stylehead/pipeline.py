@@ -37,6 +37,7 @@ from stylehead.style.pack import StylePack
 FPS_CHOICES = (25, 30, 60)
 CONTACT_SHEET_FRAMES = 12
 DEFAULT_MAX_SECONDS = 600.0
+DEFAULT_MAX_OUTPUT_PIXELS = 3840 * 2160  # per frame: size "original" keeps a photo's pixels, so 4K at most
 
 
 @dataclass
@@ -102,6 +103,7 @@ class StyleHeadPipeline:
         seed: int = 0,
         temperature: float | None = None,
         max_seconds: float | None = DEFAULT_MAX_SECONDS,
+        max_output_pixels: int | None = DEFAULT_MAX_OUTPUT_PIXELS,
         overwrite: bool = False,
         contact_sheet: bool = False,
         progress: Callable[[int, int], None] | None = None,
@@ -117,7 +119,9 @@ class StyleHeadPipeline:
         ``style`` is a preset name (:func:`~stylehead.style.library.preset_names`), a style pack
         file, a :class:`~stylehead.style.pack.StylePack` or a reference video, which is learned
         first (``style_progress(stage, done, total)`` follows that). None: the default motion.
-        A ``blink_rate`` given here wins over the style's.
+        A ``blink_rate`` given here wins over the style's. Audio longer than ``max_seconds`` and,
+        with ``size="original"``, a portrait of more than ``max_output_pixels`` are refused before any
+        work (None: no limit).
         """
         started = time.perf_counter()
         timings: dict[str, float] = {}
@@ -144,6 +148,10 @@ class StyleHeadPipeline:
             notes.append("The audio is silent; the mouth stays closed.")
         name = Path(image).name if isinstance(image, (str, Path)) else "the portrait"
         picture = read_image(image) if not isinstance(image, np.ndarray) else image
+        height, width = picture.shape[:2]
+        if size == "original" and max_output_pixels is not None and width * height > max_output_pixels:
+            raise StyleheadError(f"{name} is {width}x{height} pixels and size 'original' keeps them all; the limit "
+                                 f"is {max_output_pixels:,} pixels a frame, so choose size 512 or 256.")  # fmt: skip
         timings["read"] = time.perf_counter() - started
 
         mark = time.perf_counter()

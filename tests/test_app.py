@@ -239,3 +239,81 @@ def test_the_app_starts_with_python_and_with_gradio(command, tmp_path):
         time.sleep(1)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)  # anything in the group that ignored SIGTERM
+
+
+# --- hostile requests: crafted paths, styles that are paths, temporary files ---------------------
+
+
+def raw_animate(url: str, image, audio, style="none (default motion)") -> str:
+    """POST /animate as any HTTP client can, file fields written by hand; the event stream's text."""
+    import httpx
+
+    data = [image, audio, style, None, 1.0, 1.0, 17, False, 25, "256", "crop", 0, False]
+    response = httpx.post(f"{url.rstrip('/')}/gradio_api/call/animate", json={"data": data}, timeout=60)
+    if response.status_code != 200:
+        return f"HTTP {response.status_code}"
+    event = response.json()["event_id"]
+    return httpx.get(f"{url.rstrip('/')}/gradio_api/call/animate/{event}", timeout=300).text
+
+
+def test_crafted_paths_are_neither_read_nor_served(served, app, portrait_path, short_speech, tmp_path):
+    import httpx
+    from gradio_client import Client, handle_file
+
+    client = Client(served, verbose=False)
+    video, *_ = client_animate(client, portrait_path, short_speech)  # another visitor's output
+    theirs = next(app.OUTPUT_ROOT.glob("request-*/talking_head.mp4"))
+    secret = tmp_path / "secret.wav"
+    write_wav(secret, np.zeros(8000, np.float32))
+    meta = {"_type": "gradio.FileData"}
+    for path in ["/etc/passwd", "../../../../etc/passwd", str(theirs), str(secret), str(portrait_path)]:
+        for field in ({"path": path, "meta": meta}, {"path": path}, path):
+            stream = raw_animate(served, {"path": str(portrait_path), "meta": meta}, field)
+            assert "event: complete" not in stream and "talking_head" not in stream, (path, stream[-300:])
+    for path in ["/etc/passwd", "../../../etc/passwd", "..%2F..%2F..%2Fetc%2Fpasswd", str(theirs), "app.py",
+                 str(Path(__file__))]:  # fmt: skip
+        response = httpx.get(f"{served.rstrip('/')}/gradio_api/file={path}", timeout=30)
+        assert response.status_code in (403, 404) and b"root:" not in response.content, path
+    for style in [str(theirs), "/etc/passwd", "../presets/sad.safetensors", str(secret)]:  # a style is never a path
+        with pytest.raises(Exception, match="There is no style") as caught:
+            client.predict(handle_file(str(portrait_path)), handle_file(str(short_speech)), style, None, 1.0, 1.0,
+                           17, False, 25, "256", "crop", 0, False, api_name="/animate")  # fmt: skip
+        assert "Traceback" not in str(caught.value)
+    path = video["video"] if isinstance(video, dict) else video
+    assert probe(path).has_video  # the legitimate output was served to its own client
+
+
+def test_the_app_is_never_shared_publicly_by_default(served, app, monkeypatch):
+    import runpy
+
+    assert app.demo.share is False
+    calls = []
+    monkeypatch.setenv("GRADIO_SHARE", "True")  # even then
+    monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kwargs: calls.append(kwargs))
+    runpy.run_path(str(Path(app.__file__)), run_name="__main__")
+    assert calls and calls[0].get("share") is False
+
+
+def test_the_temp_area_holds_only_the_live_outputs(app, portrait_path, short_speech, monkeypatch, tmp_path):
+    import tempfile
+
+    system_temp = Path(tempfile.gettempdir())
+    before = {p.name for p in system_temp.glob("stylehead-*")}
+    monkeypatch.setattr(app, "OUTPUT_ROOT", tmp_path / "outputs")
+    monkeypatch.setattr(app, "LIMITS", app.AppLimits(max_kept_requests=3))
+    short = write_wav(tmp_path / "short.wav", read_audio(short_speech)[:8000])
+    videos = []
+    for request in range(8):
+        if request % 3 == 2:  # a failed request in between: nothing of it stays
+            with pytest.raises(gr.Error):
+                app.animate(**animate_args(portrait_path, short, style="/etc/passwd"), progress=no_progress)
+            with pytest.raises(gr.Error):
+                app.animate(**animate_args(portrait_path, portrait_path), progress=no_progress)
+            continue
+        video, *_ = app.animate(**animate_args(portrait_path, short), progress=no_progress)
+        videos.append(Path(video))
+    folders = sorted((tmp_path / "outputs").iterdir())
+    assert len(folders) == 3  # the kept count, not the 8 + 4 requests made
+    assert sorted(p.name for f in folders for p in f.iterdir()) == ["talking_head.mp4"] * 3  # no partial files
+    assert all(v.exists() for v in videos[-3:]) and not any(v.exists() for v in videos[:-3])
+    assert {p.name for p in system_temp.glob("stylehead-*")} <= before  # no writer scratch or pipeline folders

@@ -1,6 +1,14 @@
 """Media I/O: audio, images and video in; H.264 + AAC mp4 out. Only the bundled ffmpeg is needed."""
 
-from stylehead.media.audio import AUDIO_FORMATS, AUDIO_SUFFIXES, SAMPLE_RATE, read_audio, resample, write_wav
+from stylehead.media.audio import (
+    AUDIO_FORMATS,
+    AUDIO_SUFFIXES,
+    SAMPLE_RATE,
+    check_duration,
+    read_audio,
+    resample,
+    write_wav,
+)
 from stylehead.media.ffmpeg import MediaInfo, probe
 from stylehead.media.files import atomic_output, check_readable, check_writable
 from stylehead.media.image import IMAGE_FORMATS, IMAGE_SUFFIXES, MAX_IMAGE_PIXELS, read_image, write_image
@@ -19,6 +27,7 @@ __all__ = [
     "VideoReader",
     "VideoWriter",
     "atomic_output",
+    "check_duration",
     "check_readable",
     "check_writable",
     "probe",

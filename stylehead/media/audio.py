@@ -23,23 +23,27 @@ def read_audio(path: str | Path, sample_rate: int = SAMPLE_RATE, max_seconds: fl
     """
     path = check_readable(path)
     if max_seconds is not None:
-        _check_duration(path, max_seconds)
-    audio = _read_with_soundfile(path, sample_rate)
+        check_duration(path, max_seconds)
+    audio = _read_with_soundfile(path, sample_rate, max_seconds)
     if audio is None:
         info = probe(path)
         if not info.has_audio:
             if info.has_video:
                 raise MediaError(f"The video {path.name} has no audio track; use a video with sound or an audio file.")
             raise MediaError(f"{path.name} has no audio track; give an audio file ({AUDIO_FORMATS}).")
-        audio = np.frombuffer(decode_audio(path, sample_rate), dtype=np.float32).copy()
+        audio = np.frombuffer(decode_audio(path, sample_rate, max_seconds), dtype=np.float32).copy()
     audio = np.nan_to_num(audio, nan=0.0, posinf=0.0, neginf=0.0)
     np.clip(audio, -1.0, 1.0, out=audio)
     if audio.size == 0:
         raise MediaError(f"{path.name} contains no audio samples; give a clip with sound in it.")
+    if max_seconds is not None and audio.size > max_seconds * sample_rate:  # the container understated it
+        raise MediaError(f"{path.name} is longer than the limit of {max_seconds:.0f} s; trim it first.")
     return audio
 
 
-def _check_duration(path: Path, max_seconds: float) -> None:
+def check_duration(path: str | Path, max_seconds: float) -> None:
+    """Refuse ``path`` when its container says it lasts longer than ``max_seconds``, before decoding it."""
+    path = check_readable(path)
     info = probe(path)
     if info.duration is not None and info.duration > max_seconds:
         raise MediaError(
@@ -47,12 +51,17 @@ def _check_duration(path: Path, max_seconds: float) -> None:
         )
 
 
-def _read_with_soundfile(path: Path, sample_rate: int) -> np.ndarray | None:
-    """Decode with libsndfile, or return None when it does not know the format."""
+def _read_with_soundfile(path: Path, sample_rate: int, max_seconds: float | None = None) -> np.ndarray | None:
+    """Decode with libsndfile, or return None when it does not know the format.
+
+    With ``max_seconds``, at most a little more than that is decoded, whatever the header claims.
+    """
     import soundfile
 
     try:
-        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+        with soundfile.SoundFile(str(path)) as sound:
+            frames = -1 if max_seconds is None else int((max_seconds + 1) * sound.samplerate)
+            data, rate = sound.read(frames, dtype="float32", always_2d=True), sound.samplerate
     except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError):
         return None
     mono = data.mean(axis=1, dtype=np.float32)

@@ -78,11 +78,15 @@ def probe(path: str | Path) -> MediaInfo:
                      video_codec=video_codec, audio_codec=audio[1] if audio else None)  # fmt: skip
 
 
-def decode_audio(path: str | Path, sample_rate: int) -> bytes:
-    """Decode the first audio stream of ``path`` to mono float32 little-endian PCM bytes."""
+def decode_audio(path: str | Path, sample_rate: int, max_seconds: float | None = None) -> bytes:
+    """Decode the first audio stream of ``path`` to mono float32 little-endian PCM bytes.
+
+    With ``max_seconds``, decoding stops a second past it (a file may claim less than it holds).
+    """
+    limit = ["-t", f"{max_seconds + 1:g}"] if max_seconds is not None else []
     cmd = [
         ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
-        "-i", str(path), "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(sample_rate),
+        "-i", str(path), "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(sample_rate), *limit,
         "-f", "f32le", "-",
     ]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, timeout=600)
