@@ -79,3 +79,38 @@ def test_the_media_readers_either_read_or_explain(tmp_path, reader, data, pick):
         assert str(err) and "\n" not in str(err)
     else:
         assert valid(result)
+
+
+def _crafted_safetensors(entries, data_length, claimed_extra):
+    """A safetensors file from a hypothesis-drawn header: tensors with arbitrary dtypes, shapes and offsets."""
+    import json
+    import struct
+
+    header = json.dumps({name: {"dtype": dtype, "shape": shape, "data_offsets": offsets}
+                         for name, dtype, shape, offsets in entries}).encode()  # fmt: skip
+    return struct.pack("<Q", len(header) + claimed_extra) + header + bytes(data_length)
+
+
+HEADERS = st.builds(
+    _crafted_safetensors,
+    st.lists(st.tuples(st.sampled_from(["references.landmarks", "pose.std", "pose.mean", "delta.x", "w"]),
+                       st.sampled_from(["F32", "F16", "I64", "F64", "OBJ", "U8"]),
+                       st.lists(st.integers(-2, 70), max_size=3), st.lists(st.integers(-8, 4096), max_size=3)),
+             max_size=4),
+    st.integers(0, 4096), st.sampled_from([0, 0, 0, 1, -1, 1 << 40]),
+)  # fmt: skip
+
+
+@FAST
+@given(data=st.one_of(HEADERS, UPLOADS))
+def test_the_safetensors_loaders_either_load_or_explain(tmp_path, data):
+    from stylehead.safe_loading import read_header
+    from stylehead.style.pack import StylePack
+
+    path = tmp_path / "upload.safetensors"
+    path.write_bytes(data)
+    for load in (lambda: read_header(path, "weights"), lambda: StylePack.load(path)):
+        try:
+            load()
+        except StyleheadError as err:
+            assert str(err) and "\n" not in str(err)
