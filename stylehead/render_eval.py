@@ -79,14 +79,15 @@ def evaluate_clip(path: Path, generators: dict[str, StyleAwareGenerator], style_
         masks = region_masks(landmarks, real.shape[0])
         mark = time.perf_counter()
         warped = warp_to(renderer, landmarks)
-        timing["warp"] += time.perf_counter() - mark
+        warp_time = time.perf_counter() - mark
+        timing["warp"] += warp_time
         frames = {"warp": warped}
         for name, generator in generators.items():
             mark = time.perf_counter()
             inputs = generator_input(landmarks, source, patterns)[None].to(device)
             face = to_uint8(generator(inputs)[0])
             frames[name] = blend_face(warped, face, landmarks, identity)
-            timing[name] += time.perf_counter() - mark + timing["warp"] / (n + 1)  # the warp frame is part of it
+            timing[name] += time.perf_counter() - mark + warp_time  # the neural frame starts from the warp frame
         for name, frame in frames.items():
             rows[name].append(_scores(frame, real, masks))
         if n in sharp_at:
@@ -104,8 +105,9 @@ def evaluate_clip(path: Path, generators: dict[str, StyleAwareGenerator], style_
 
 
 def _score_mapping(data, style_mapping: StyleAwareGenerator, device: torch.device) -> dict:
+    """The m, r and o references (the "none" frame is the source itself, which the warp reproduces exactly)."""
     rows = {"warp": [], "refined": []}
-    for k in range(4):
+    for k in range(1, 4):
         real, warped = _decode(data[f"reference_{k}"]), _decode(data[f"warped_{k}"])
         landmarks = data["reference_landmarks"][k]
         masks = region_masks(landmarks, real.shape[0])

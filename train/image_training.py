@@ -16,13 +16,15 @@ with the lowest mouth-region L1 and logs the loss curves to ``training_log.json`
 """
 
 import json
+import math
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
-from common import Run, cosine_schedule, finish_run
+from common import Run, finish_run
 from tqdm.auto import tqdm
 
 from stylehead.face.facial_map import draw_facial_map
@@ -42,6 +44,8 @@ class ImageTrainingConfig:
     data: str = "runs/render_data"  # folder with train/ and validation/ from train/prepare_render_data.py
     output: str = "runs/generator"  # weights, checkpoints and the training log
     steps: int = 3000  # optimiser steps (each a discriminator and a generator update)
+    max_minutes: float | None = None  # also stop after this long (this invocation); the learning rate's
+    # cosine decay follows whichever of steps and time runs out first
     batch_size: int = 8  # the paper's batch for the Style-Aware Generator
     learning_rate: float = 2e-4  # generator and discriminator (the paper: 1e-5 fine-tuning a pretrained
     # generator; LSP trains from scratch at 1e-4; we train from scratch with far fewer steps)
@@ -180,7 +184,20 @@ def train(run: Run, task: str) -> None:
     betas = (config.beta1, 0.999)
     optimizer_g = torch.optim.Adam(generator.parameters(), lr=config.learning_rate, betas=betas)
     optimizer_d = torch.optim.Adam(discriminator.parameters(), lr=config.learning_rate, betas=betas)
-    schedule_g, schedule_d = cosine_schedule(optimizer_g, config.steps), cosine_schedule(optimizer_d, config.steps)
+    clock = {"start": time.perf_counter(), "step": 0}
+
+    def progress() -> float:
+        """How far training is, 0 → 1: by steps, or by time when ``max_minutes`` runs out first."""
+        by_steps = clock["step"] / max(config.steps, 1)
+        if config.max_minutes is None:
+            return by_steps
+        return max(by_steps, (time.perf_counter() - clock["start"]) / (60 * config.max_minutes))
+
+    def cosine(_: int) -> float:
+        return 0.5 * (1 + math.cos(math.pi * min(progress(), 1.0)))
+
+    schedule_g = torch.optim.lr_scheduler.LambdaLR(optimizer_g, cosine)
+    schedule_d = torch.optim.lr_scheduler.LambdaLR(optimizer_d, cosine)
     generator, discriminator, optimizer_g, optimizer_d, loader, schedule_g, schedule_d = accelerator.prepare(
         generator, discriminator, optimizer_g, optimizer_d, loader, schedule_g, schedule_d
     )
@@ -192,10 +209,17 @@ def train(run: Run, task: str) -> None:
         accelerator.load_state(str(checkpoints))
         state = json.loads((checkpoints / "trainer.json").read_text())
         accelerator.print(f"resumed at step {state['step']}")
-    bar = tqdm(total=config.steps, initial=state["step"], disable=not accelerator.is_main_process, desc=task)
+    clock["step"] = state["step"]
+    bar = tqdm(
+        total=config.steps,
+        initial=state["step"],
+        disable=not accelerator.is_main_process or os.environ.get("TQDM_DISABLE") == "1",
+        desc=task,
+    )
     running: dict[str, list[float]] = {}
     started, samples = time.perf_counter(), 0
-    while state["step"] < config.steps:
+    done = state["step"] >= config.steps
+    while not done:
         for inputs, real, weights in loader:
             terms = _step(config, generator, discriminator, optimizer_g, optimizer_d, inputs, real, weights, vgg,
                           accelerator)  # fmt: skip
@@ -204,10 +228,13 @@ def train(run: Run, task: str) -> None:
             for key, value in terms.items():
                 running.setdefault(key, []).append(value)
             state["step"] += 1
+            clock["step"] = state["step"]
             samples += len(inputs) * accelerator.num_processes
             bar.update(1)
             bar.set_postfix(g=f"{terms['g_total']:.3f}", d=f"{terms['d']:.3f}")
-            done = state["step"] >= config.steps
+            done = progress() >= 1.0
+            if config.max_minutes is not None:  # every process must stop at the same step
+                done = bool(accelerator.gather(torch.tensor([done], device=accelerator.device)).any())
             if state["step"] % 25 == 0 or done:  # the loss curve, averaged over 25 steps
                 state["curve"].append({"step": state["step"], **{k: float(np.mean(v)) for k, v in running.items()}})
                 running = {}
