@@ -11,8 +11,9 @@ Weights resolve as :func:`stylehead.hub.resolve_weights` says (an explicit folde
 ``$STYLEHEAD_WEIGHTS``, then the weights inside the package). The audio becomes motion
 (:class:`~stylehead.motion.audio_to_motion.AudioToMotion`, changed by a style pack when one is
 given: :mod:`stylehead.style.library`), the motion moves the portrait
-(:class:`~stylehead.render.warp_renderer.WarpRenderer`), and each frame goes straight to the
-encoder: memory does not grow with the audio's length.
+(:class:`~stylehead.render.warp_renderer.WarpRenderer`, or with ``renderer="neural"`` and a trained
+Style-Aware Generator, :class:`~stylehead.render.neural_renderer.NeuralRenderer`), and each frame goes
+straight to the encoder: memory does not grow with the audio's length.
 """
 
 import shutil
@@ -35,6 +36,9 @@ from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
 from stylehead.style.pack import StylePack
 
 FPS_CHOICES = (25, 30, 60)
+RENDERERS = ("warp", "neural")
+DEFAULT_RENDERER = "warp"  # the one that wins on the mouth region (python -m stylehead evaluate renderer; README)
+GENERATOR_FOLDER = "style_aware_generator"  # the neural renderer's weights inside a weights bundle
 CONTACT_SHEET_FRAMES = 12
 DEFAULT_MAX_SECONDS = 600.0
 DEFAULT_MAX_OUTPUT_PIXELS = 3840 * 2160  # per frame: size "original" keeps a photo's pixels, so 4K at most
@@ -62,14 +66,28 @@ class AnimationResult:
 class StyleHeadPipeline:
     """The trained models, loaded once; call it for each portrait and audio clip."""
 
-    def __init__(self, motion_model: AudioToMotion, weights: Path | None = None):
+    def __init__(self, motion_model: AudioToMotion, weights: Path | None = None, generator=None):
         self.motion_model = motion_model
         self.weights = weights
+        self.generator = generator  # a StyleAwareGenerator, or None: the neural renderer is not available
+
+    @property
+    def renderers(self) -> tuple[str, ...]:
+        """The renderers this pipeline can use: ``warp`` always, ``neural`` when it has generator weights."""
+        return RENDERERS if self.generator is not None else ("warp",)
 
     @classmethod
-    def from_pretrained(cls, source: str | Path | None = None) -> "StyleHeadPipeline":
+    def from_pretrained(
+        cls, source: str | Path | None = None, generator: str | Path | None = None
+    ) -> "StyleHeadPipeline":
+        """Load the weights (see :func:`~stylehead.hub.resolve_weights`).
+
+        ``generator`` is a folder with a trained Style-Aware Generator (``config.json`` and
+        ``model.safetensors``, as ``train/train_generator.py`` writes it); without it, the weights
+        bundle's own ``style_aware_generator/`` is used when there is one.
+        """
         weights = resolve_weights(source)
-        return cls(AudioToMotion.from_pretrained(weights), weights)
+        return cls(AudioToMotion.from_pretrained(weights), weights, load_generator(weights, generator))
 
     def save_pretrained(self, folder: str | Path) -> Path:
         """Copy the weights bundle (safetensors, configs and the model card) into ``folder``."""
@@ -106,6 +124,7 @@ class StyleHeadPipeline:
         max_output_pixels: int | None = DEFAULT_MAX_OUTPUT_PIXELS,
         overwrite: bool = False,
         contact_sheet: bool = False,
+        renderer: str = DEFAULT_RENDERER,
         progress: Callable[[int, int], None] | None = None,
         style_progress: Callable[[str, int, int], None] | None = None,
     ) -> AnimationResult:
@@ -122,12 +141,20 @@ class StyleHeadPipeline:
         A ``blink_rate`` given here wins over the style's. Audio longer than ``max_seconds`` and,
         with ``size="original"``, a portrait of more than ``max_output_pixels`` are refused before any
         work (None: no limit).
+
+        ``renderer`` is ``warp`` (the one-shot warp, the default) or ``neural`` (the Style-Aware
+        Generator draws the face; needs its weights, see :attr:`renderers`).
         """
         started = time.perf_counter()
         timings: dict[str, float] = {}
         notes: list[str] = []
         if fps not in FPS_CHOICES:
             raise StyleheadError(f"A frame rate of {fps} fps is not supported; use 25, 30 or 60.")
+        if renderer not in RENDERERS:
+            raise StyleheadError(f"There is no {renderer!r} renderer; use warp or neural.")
+        if renderer not in self.renderers:
+            raise StyleheadError("The neural renderer has no weights here; train them with train/train_generator.py "
+                                 "and pass their folder (--generator), or use the warp renderer.")  # fmt: skip
         size = parse_size(size)
         inputs = tuple(Path(p) for p in (image, audio) if isinstance(p, (str, Path)))
         if output is None:
@@ -158,7 +185,6 @@ class StyleHeadPipeline:
         portrait = Portrait.from_image(picture, name)
         if portrait.num_faces > 1:
             notes.append(f"{portrait.num_faces} faces were found in {name}; the largest one is animated.")
-        renderer = WarpRenderer(portrait, RenderConfig(mode=mode, size=size))
         timings["face"] = time.perf_counter() - mark
 
         pack = None
@@ -169,6 +195,10 @@ class StyleHeadPipeline:
             pack = load_style(style, self.motion_model, progress=style_progress)
             timings["style"] = time.perf_counter() - mark
             notes += [f"The style {pack.name!r} could not learn {item}." for item in pack.not_learned]
+
+        mark = time.perf_counter()
+        frames = self._renderer(renderer, portrait, RenderConfig(mode=mode, size=size), pack)
+        timings["face"] += time.perf_counter() - mark
 
         mark = time.perf_counter()
         controls = MotionControls(
@@ -184,7 +214,7 @@ class StyleHeadPipeline:
         # The video lasts as long as the audio, to the frame (never longer: the writer cuts at the sound's end).
         count = max(1, int(len(samples) * fps // SAMPLE_RATE))
         motion = _fit_length(motion, count)
-        targets = renderer.targets(motion)
+        targets = frames.targets(motion)
         timings["motion"] = time.perf_counter() - mark
 
         render_time = encode_time = 0.0
@@ -193,7 +223,7 @@ class StyleHeadPipeline:
         with VideoWriter(output, fps=fps, audio=samples) as writer:
             for index in range(count):
                 mark = time.perf_counter()
-                frame = renderer.render(targets.landmarks[index], targets.head[index])
+                frame = frames.render(targets.landmarks[index], targets.head[index])
                 render_time += time.perf_counter() - mark
                 if contact_sheet and index in sheet_at:
                     sheet.append(frame.copy())
@@ -207,8 +237,46 @@ class StyleHeadPipeline:
         timings["render"], timings["encode"] = render_time, encode_time
         sheet_path = write_contact_sheet(sheet, sheet_path) if contact_sheet else None
         timings["total"] = time.perf_counter() - started
-        return AnimationResult(output, motion, targets.landmarks, float(fps), renderer.size, timings, sheet_path, notes,
+        return AnimationResult(output, motion, targets.landmarks, float(fps), frames.size, timings, sheet_path, notes,
                                pack)  # fmt: skip
+
+    def _renderer(self, name: str, portrait: Portrait, config: RenderConfig, pack: StylePack | None):
+        """The warp renderer, or the neural one with the style's reference shapes (the neutral preset's without one)."""
+        if name == "warp":
+            return WarpRenderer(portrait, config)
+        import torch
+
+        from stylehead.render.neural_renderer import NeuralRenderer
+        from stylehead.style.library import load_style
+
+        references = (pack or load_style("neutral", self.motion_model)).reference_face_points
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        return NeuralRenderer(portrait, self.generator, references, config, device=device)
+
+
+def load_generator(weights: Path | None, folder: str | Path | None, in_channels: int | None = None):
+    """The Style-Aware Generator in ``folder`` (or in ``weights/style_aware_generator``), or None when there is none.
+
+    ``in_channels`` (default: the Style-Aware Generator's 16) is checked, so that a Style Mapping
+    network given in its place is refused with a clear error.
+    """
+    from stylehead.render.generator import StyleAwareGenerator
+    from stylehead.render.neural_inputs import INPUT_CHANNELS
+
+    if folder is None:
+        if weights is None or not (weights / GENERATOR_FOLDER / "model.safetensors").exists():
+            return None
+        folder = weights / GENERATOR_FOLDER
+    folder = Path(folder)
+    if not (folder / "config.json").exists() or not (folder / "model.safetensors").exists():
+        raise StyleheadError(f"{folder} has no config.json and model.safetensors; give the folder that "
+                             "train/train_generator.py wrote (…/style_aware_generator).")  # fmt: skip
+    generator = StyleAwareGenerator.from_pretrained(folder, strict=True).eval()
+    expected = in_channels or INPUT_CHANNELS
+    if generator.config.in_channels != expected:
+        raise StyleheadError(f"{folder} holds a network reading {generator.config.in_channels} channels, not "
+                             f"{expected}; it is not the network asked for here.")  # fmt: skip
+    return generator
 
 
 def _fit_length(motion: Motion, count: int) -> Motion:

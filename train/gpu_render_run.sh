@@ -16,7 +16,7 @@ MIXED=${MIXED:-bf16}
 export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1 TQDM_DISABLE=1
 mkdir -p "$OUT" "$RUNS"
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null || echo "no GPU: $DEVICE"
-launch() { python -m accelerate.commands.launch --num_processes 1 --num_machines 1 --dynamo_backend no \
+launch() { python3 -m accelerate.commands.launch --num_processes 1 --num_machines 1 --dynamo_backend no \
   --mixed_precision "$MIXED" "$@"; }
 echo "== generator (paper size): ${MINUTES_G:-3.6} min"
 launch train/train_generator.py --config train/configs/generator.yaml --set output="$RUNS/generator" \
@@ -31,8 +31,8 @@ launch train/train_style_mapping.py --config train/configs/style_mapping.yaml --
   steps=1000000 max_minutes="${MINUTES_MAP:-0.7}" workers="$WORKERS" eval_every=250 $EXTRA 2>&1 | tail -n 6
 cp "$RUNS/style_mapping/training_log.json" "$OUT/style_mapping_log.json"
 echo "== evaluate renderer"
-python -m stylehead evaluate renderer --data runs/render_data/validation --device "$DEVICE" --overwrite \
+python3 -m stylehead evaluate renderer --data runs/render_data/validation --device "$DEVICE" --overwrite \
   --generator "$RUNS/generator/style_aware_generator" --generator "$RUNS/generator_small/style_aware_generator" \
   --style-mapping "$RUNS/style_mapping/style_mapping" -o "$OUT/renderer_report.json" 2>/dev/null
-python train/shard_weights.py split "$RUNS/generator_small/style_aware_generator" "$OUT/generator_small"
-python train/shard_weights.py split "$RUNS/style_mapping/style_mapping" "$OUT/style_mapping"
+python3 train/shard_weights.py split "$RUNS/generator_small/style_aware_generator" "$OUT/generator_small"
+python3 train/shard_weights.py split "$RUNS/style_mapping/style_mapping" "$OUT/style_mapping"
