@@ -64,7 +64,7 @@ def test_cli_refuses_in_one_sentence_or_reads_correctly(name, inputs, tmp_path, 
     image, audio, make = inputs
     path = make(case)
     code = main(cli_arguments(case, path, image, audio, tmp_path))
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     lines = [line for line in err.strip().splitlines() if not line.startswith("note: ")]
     print(f"\n[cli] {name}: exit {code}: {err.strip()}")
     if case.outcome == "refused":
@@ -75,6 +75,7 @@ def test_cli_refuses_in_one_sentence_or_reads_correctly(name, inputs, tmp_path, 
     assert code == 0 and not lines, err
     if case.role == "style":
         assert (tmp_path / "out.safetensors").stat().st_size > 0
+        assert name != "style-two-faces" or "from the largest of the 2 faces in view" in out, out
         return
     info = probe(tmp_path / "out.mp4")
     assert info.has_video and info.has_audio and info.size == (256, 256)
