@@ -60,15 +60,16 @@ def load_clips(folder: Path) -> list[Clip]:
 
 def attach_apc(clips: list[Clip], weights: str | Path, projection: float = 0.0,
                database_clips: list[Clip] | None = None) -> None:  # fmt: skip
-    """Compute each clip's APC features with the encoder in ``weights``.
+    """Compute each clip's APC features with the encoder in ``weights`` (a local ``apc_encoder/`` folder).
 
     With ``projection`` > 0 the features are projected onto the manifold of the features of
     ``database_clips`` (the training clips: held-out clips must never be in the database).
     """
     from stylehead.audio.apc import APCEncoder
     from stylehead.audio.projection import project
+    from stylehead.safe_loading import load_component
 
-    encoder = APCEncoder.from_pretrained(weights, strict=True).eval()
+    encoder = load_component(APCEncoder, weights)
     for clip in clips:
         clip.apc = encoder.encode(torch.from_numpy(clip.mel)).numpy()
     if projection > 0:
