@@ -136,7 +136,7 @@ def cmd_animate(args: argparse.Namespace) -> None:
     """Animate a portrait with audio: an H.264 + AAC mp4 of the face speaking or singing it."""
     from stylehead.pipeline import StyleHeadPipeline
 
-    pipeline = StyleHeadPipeline.from_pretrained(args.weights)
+    pipeline = StyleHeadPipeline.from_pretrained(args.weights, generator=args.generator)
     bar = _ProgressBar(None, f"animating {Path(args.image).name}")
     stages = _StageBars("learning the style")
     try:
@@ -146,7 +146,7 @@ def cmd_animate(args: argparse.Namespace) -> None:
             mouth_scale=args.mouth_scale, head_motion_scale=args.head_motion_scale, blink_rate=args.blink_rate,
             still=args.still, seed=args.seed, max_seconds=args.max_seconds, overwrite=args.overwrite,
             max_output_pixels=args.max_output_pixels or None,
-            contact_sheet=not args.no_contact_sheet, progress=bar.frames,
+            contact_sheet=not args.no_contact_sheet, renderer=args.renderer, progress=bar.frames,
         )  # fmt: skip
     finally:
         stages.close()
@@ -185,6 +185,44 @@ def cmd_evaluate_lipsync(args: argparse.Namespace) -> None:
         m = report["summary"][method]
         print(f"{method:<10}{m['mouth_corr']:>12.3f}{m['lmd']:>10.3f}{m['dv']:>10.3f}{m['da']:>10.1f}")
     print(f"{len(report['clips'])} clips scored, {len(report['skipped'])} skipped -> {output}")
+    output.write_text(json.dumps(report, indent=1))
+
+
+def cmd_evaluate_renderer(args: argparse.Namespace) -> None:
+    """Neural vs warp renderer on held-out frames: L1, PSNR, SSIM over the face and the mouth, and CPBD."""
+    import json
+
+    from stylehead.errors import StyleheadError
+    from stylehead.media import check_writable
+    from stylehead.pipeline import load_generator
+    from stylehead.render_eval import KEYS, evaluate_renderer
+
+    folder = Path(args.data)
+    clips = sorted(folder.glob("*.npz")) if folder.is_dir() else []
+    if not clips:
+        raise StyleheadError(f"{folder} holds no prepared clips; make them with train/prepare_render_data.py.")
+    output = check_writable(args.output, overwrite=args.overwrite)
+    generators = {}
+    for path in args.generator or []:
+        name = "neural" if len(args.generator) == 1 else f"neural:{Path(path).parent.name or Path(path).name}"
+        generators[name] = load_generator(None, path)
+    mapping = load_generator(None, args.style_mapping, in_channels=4) if args.style_mapping else None
+
+    def show(row: dict) -> None:
+        scores = ", ".join(f"{name} {row[name]['mouth_l1']:.2f}" for name in ["warp", *generators])
+        print(f"  {row['name']}: mouth L1 {scores}", file=sys.stderr)
+
+    report = evaluate_renderer(clips, generators, mapping, device=args.device, progress=show)
+    names = ("face L1", "face PSNR", "face SSIM", "mouth L1", "mouth PSNR", "mouth SSIM", "CPBD", "ms/frame")
+    print(f"{'renderer':<22}" + "".join(f"{name:>11}" for name in names))
+    for method in ["warp", *generators]:
+        m = report["summary"][method]
+        print(f"{method:<22}" + "".join(f"{m[key]:>11.3f}" for key in KEYS))
+    print(f"{'real frames':<22}" + " " * 66 + f"{report['summary']['real']['cpbd']:>11.3f}")
+    if mapping is not None:
+        for name, m in report["style_mapping"].items():
+            print(f"{'ISP ' + name:<22}" + "".join(f"{m[key]:>11.3f}" for key in KEYS[:6]))
+    print(f"mouth region winner: {report['mouth_winner']}; {len(clips)} clips on {report['device']} -> {output}")
     output.write_text(json.dumps(report, indent=1))
 
 
@@ -405,6 +443,10 @@ def build_parser() -> argparse.ArgumentParser:
     animate.add_argument("--mode", default="crop", choices=("crop", "full"),
                          help="crop: the head and shoulders; full: the whole picture")  # fmt: skip
     _add_motion_controls(animate, seed_help="same seed, same video")
+    animate.add_argument("--renderer", default="warp", choices=("warp", "neural"),
+                         help="warp: the one-shot warp (the default); neural: the Style-Aware Generator draws the "
+                              "face (needs --generator, or a weights bundle with one)")  # fmt: skip
+    animate.add_argument("--generator", help="folder of a trained Style-Aware Generator (config.json and weights)")
     animate.add_argument("--max-output-pixels", type=int, default=3840 * 2160,
                          help="refuse size 'original' for larger portraits (pixels a frame; 0: no limit)")  # fmt: skip
     animate.add_argument("--no-contact-sheet", action="store_true",
@@ -447,6 +489,15 @@ def build_parser() -> argparse.ArgumentParser:
     style.add_argument("--seed", type=int, default=0, help="head motion and blink seed")
     _add_weights_and_overwrite(style, "the report")
     style.set_defaults(run=cmd_evaluate_style)
+    render = benches.add_parser("renderer", help="neural vs warp renderer: L1, PSNR, SSIM (face, mouth), CPBD",
+                                description=cmd_evaluate_renderer.__doc__)  # fmt: skip
+    render.add_argument("--data", required=True, help="validation/ folder made by train/prepare_render_data.py")
+    render.add_argument("--generator", action="append", help="Style-Aware Generator folder (repeat to compare several)")
+    render.add_argument("--style-mapping", help="Style Mapping intermediate generator folder, to score its ISPs")
+    render.add_argument("--device", default="cpu", help="torch device for the generators (cpu, cuda)")
+    render.add_argument("-o", "--output", required=True, help="the JSON report to write")
+    render.add_argument("--overwrite", action="store_true", help="replace the report if already there")
+    render.set_defaults(run=cmd_evaluate_renderer)
     benchmark = commands.add_parser("benchmark", help="measure speed and memory on this machine")
     kinds = benchmark.add_subparsers(dest="kind", required=True, metavar="WHAT")
     speed = kinds.add_parser("speed", help="real-time factor, stage frames/s, encode floor, 10-minute memory",
