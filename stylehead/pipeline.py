@@ -262,6 +262,7 @@ def load_generator(weights: Path | None, folder: str | Path | None, in_channels:
     """
     from stylehead.render.generator import StyleAwareGenerator
     from stylehead.render.neural_inputs import INPUT_CHANNELS
+    from stylehead.safe_loading import load_component
 
     if folder is None:
         if weights is None or not (weights / GENERATOR_FOLDER / "model.safetensors").exists():
@@ -271,7 +272,7 @@ def load_generator(weights: Path | None, folder: str | Path | None, in_channels:
     if not (folder / "config.json").exists() or not (folder / "model.safetensors").exists():
         raise StyleheadError(f"{folder} has no config.json and model.safetensors; give the folder that "
                              "train/train_generator.py wrote (…/style_aware_generator).")  # fmt: skip
-    generator = StyleAwareGenerator.from_pretrained(folder, strict=True).eval()
+    generator = load_component(StyleAwareGenerator, folder)
     expected = in_channels or INPUT_CHANNELS
     if generator.config.in_channels != expected:
         raise StyleheadError(f"{folder} holds a network reading {generator.config.in_channels} channels, not "
