@@ -88,3 +88,86 @@ def test_train_style_transfer_two_steps(tiny_data, tmp_path):
     model = StyleTransferNetwork.from_pretrained(tmp_path / "f" / "style_transfer", strict=True)
     assert list(model.config.hidden) == [32, 16]
     assert "val_retrieval" in json.loads((tmp_path / "f" / "training_log.json").read_text())["history"][-1]
+
+
+# The neural renderer's trainings (train/train_generator.py, train/train_style_mapping.py) ------------------
+
+TINY_GENERATOR = ('model={"channels": [8, 8, 8], "resolution": 64}', 'discriminator={"ndf": 8, "layers": 2}')
+
+
+@pytest.fixture(scope="module")
+def render_data(tmp_path_factory, still_video) -> Path:
+    """Self-reenactment samples of train/prepare_render_data.py at 64 px: two training clips, one held out."""
+    sys.path.insert(0, str(REPO / "train"))
+    try:
+        from prepare_render_data import prepare_clip
+    finally:
+        sys.path.remove(str(REPO / "train"))
+    folder = tmp_path_factory.mktemp("render_data")
+    arrays = prepare_clip(still_video, size=64, targets=4, quality=90, seed=0)
+    for split, name in (("train", "a"), ("train", "b"), ("validation", "c")):
+        (folder / split).mkdir(exist_ok=True)
+        np.savez(folder / split / f"{name}.npz", **arrays)
+    return folder
+
+
+def run_image(script: str, data: Path, output: Path, *overrides: str, launcher: tuple[str, ...] = ()) -> str:
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    command = [*launcher, str(REPO / "train" / script)] if launcher else [sys.executable, str(REPO / "train" / script)]
+    command += ["--set", f"data={data}", f"output={output}", "steps=2", "eval_every=1", "batch_size=2", "workers=0",
+                "validation_samples=2", *TINY_GENERATOR, *overrides]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, cwd=REPO)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout + result.stderr
+
+
+def test_prepared_render_samples_hold_crops_patterns_and_landmarks(render_data):
+    data = np.load(render_data / "train" / "a.npz", allow_pickle=False)
+    assert data["target_landmarks"].shape == (len(data["target_frames"]), 68, 2)
+    assert data["pattern_landmarks"].shape == data["reference_landmarks"].shape == (4, 68, 2)
+    assert {f"pattern_{k}" for k in range(4)} | {f"warped_{k}" for k in range(4)} <= set(data.files)
+    assert data["source"].dtype == np.uint8 and data["source"][:2].tolist() == [0xFF, 0xD8]  # JPEG bytes
+
+
+def test_train_generator_two_steps_resume_and_loss_curve(render_data, tmp_path):
+    from stylehead.render.generator import StyleAwareGenerator
+
+    output = tmp_path / "generator"
+    run_image("train_generator.py", render_data, output)
+    model = StyleAwareGenerator.from_pretrained(output / "style_aware_generator", strict=True)
+    assert model.config.resolution == 64
+    log = json.loads((output / "training_log.json").read_text())
+    assert log["task"] == "generator" and log["validation_clips"] == ["c"]
+    assert {"face_l1", "mouth_psnr", "mouth_ssim", "samples_per_second"} <= set(log["history"][-1])
+    assert {"g_l1", "g_perceptual", "g_feature", "g_photometric", "d"} <= set(log["curve"][-1])
+    text = run_image("train_generator.py", render_data, output, "steps=4", "--resume")
+    assert "resumed at step 2" in text
+    assert json.loads((output / "checkpoints" / "trainer.json").read_text())["step"] == 4
+
+
+def test_train_style_mapping_two_steps(render_data, tmp_path):
+    from stylehead.pipeline import load_generator
+
+    run_image("train_style_mapping.py", render_data, tmp_path / "mapping")
+    assert load_generator(None, tmp_path / "mapping" / "style_mapping", in_channels=4).config.in_channels == 4
+
+
+def test_two_process_cpu_run_of_the_generator(render_data, tmp_path):
+    launcher = (sys.executable, "-m", "accelerate.commands.launch", "--num_processes", "2", "--cpu")
+    run_image("train_generator.py", render_data, tmp_path / "ddp", "max_minutes=5", launcher=launcher)
+    assert (tmp_path / "ddp" / "style_aware_generator" / "model.safetensors").exists()
+
+
+def test_evaluate_renderer_scores_warp_and_neural_on_the_same_frames(render_data, tmp_path):
+    run_image("train_generator.py", render_data, tmp_path / "g")
+    report_path = tmp_path / "report.json"
+    command = [sys.executable, "-m", "stylehead", "evaluate", "renderer", "--data", str(render_data / "validation"),
+               "--generator", str(tmp_path / "g" / "style_aware_generator"), "-o", str(report_path)]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=REPO)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "mouth region winner" in result.stdout
+    report = json.loads(report_path.read_text())
+    for name in ("warp", "neural"):
+        assert set(report["summary"][name]) >= {"face_l1", "face_psnr", "face_ssim", "mouth_l1", "cpbd"}
+    assert report["summary"]["warp"]["mouth_l1"] < report["summary"]["neural"]["mouth_l1"]  # 2 steps learn nothing
+    assert report["mouth_winner"] == "warp"
