@@ -8,6 +8,7 @@ older than ``STYLEHEAD_KEEP_MINUTES`` or beyond the newest ``STYLEHEAD_MAX_KEPT_
 as new requests come in. Styles a visitor learns live in that visitor's session only; the presets are
 the only thing users share. Files come in only as uploads (gradio refuses any other path), a style is
 only a preset or one this session learned, and the app is never shared publicly unless launched so.
+``STYLEHEAD_GENERATOR`` names a trained Style-Aware Generator folder, which offers the neural renderer.
 """
 
 import contextlib
@@ -55,7 +56,23 @@ OUTPUT_ROOT = Path(tempfile.gettempdir()) / "stylehead-app"
 def get_pipeline():
     from stylehead import StyleHeadPipeline
 
-    return StyleHeadPipeline.from_pretrained()
+    return StyleHeadPipeline.from_pretrained(generator=os.environ.get("STYLEHEAD_GENERATOR") or None)
+
+
+def renderer_choices() -> list[str]:
+    """``warp``, plus ``neural`` when Style-Aware Generator weights are set up (checked without loading them)."""
+    from stylehead.hub import resolve_weights
+    from stylehead.pipeline import GENERATOR_FOLDER
+
+    folder = os.environ.get("STYLEHEAD_GENERATOR")
+    bundled = resolve_weights() / GENERATOR_FOLDER if not folder else Path(folder)
+    return ["warp", "neural"] if (bundled / "model.safetensors").exists() else ["warp"]
+
+
+def default_renderer() -> str:
+    from stylehead.pipeline import DEFAULT_RENDERER
+
+    return DEFAULT_RENDERER
 
 
 def request_folder() -> Path:
@@ -149,7 +166,7 @@ def _learn(video: str, name: str | None, session_styles: dict[str, str], folder:
 
 
 def animate(image, audio, style, style_video, head_motion, mouth, blink_rate, still, fps, size, mode, seed,
-            facial_map, session_styles, progress=gr.Progress()):  # noqa: B008 (gradio's way)  # fmt: skip
+            facial_map, session_styles, renderer=None, progress=gr.Progress()):  # noqa: B008 (gradio's way)  # fmt: skip
     """Portrait + audio (+ style) → talking-head mp4, the style's reference maps, the facial-map video."""
     session_styles = dict(session_styles or {})
     image, audio, style_video = _path(image), _path(audio), _path(style_video)
@@ -176,7 +193,7 @@ def animate(image, audio, style, style_video, head_motion, mouth, blink_rate, st
             image, audio, folder / "talking_head.mp4", style=chosen, fps=int(fps), size=str(size), mode=mode,
             head_motion_scale=float(head_motion), mouth_scale=float(mouth), blink_rate=float(blink_rate),
             still=bool(still), seed=int(seed), max_seconds=LIMITS.max_audio_seconds,
-            max_output_pixels=LIMITS.max_output_pixels, progress=rendered,
+            max_output_pixels=LIMITS.max_output_pixels, renderer=renderer or default_renderer(), progress=rendered,
         )  # fmt: skip
         map_video = None
         if facial_map:
@@ -278,6 +295,11 @@ def build_demo() -> gr.Blocks:
                             mode = gr.Radio(["crop", "full"], value="crop", label="Framing")
                         seed = gr.Number(0, precision=0, label="Seed (same seed, same video)")
                         facial_map = gr.Checkbox(label="Also make the facial-map video")
+                        renderers = renderer_choices()
+                        renderer = gr.Radio(renderers, value=default_renderer(), label="Renderer",
+                                            interactive=len(renderers) > 1,
+                                            info="warp: the one-shot warp (better on the mouth in our tests); "
+                                                 "neural: the Style-Aware Generator draws the face")  # fmt: skip
                     generate = gr.Button("Generate", variant="primary", elem_id="generate")
                 with gr.Column():
                     first_frame = gr.Image(label="First frame (framing preview)", interactive=False)
@@ -301,7 +323,7 @@ def build_demo() -> gr.Blocks:
         generate.click(
             animate,
             [image, audio, style, style_video, head_motion, mouth, blink_rate, still, fps, size, mode, seed,
-             facial_map, session_styles],
+             facial_map, session_styles, renderer],
             [video, references, map_video, summary, session_styles, style],
             api_name="animate",
             preprocess=False,

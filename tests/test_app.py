@@ -317,3 +317,22 @@ def test_the_temp_area_holds_only_the_live_outputs(app, portrait_path, short_spe
     assert sorted(p.name for f in folders for p in f.iterdir()) == ["talking_head.mp4"] * 3  # no partial files
     assert all(v.exists() for v in videos[-3:]) and not any(v.exists() for v in videos[:-3])
     assert {p.name for p in system_temp.glob("stylehead-*")} <= before  # no writer scratch or pipeline folders
+
+
+def test_renderer_choice_offers_neural_only_with_generator_weights(app, portrait_path, short_speech, monkeypatch,
+                                                                   tmp_path):  # fmt: skip
+    from stylehead.render.generator import GeneratorConfig, StyleAwareGenerator
+
+    monkeypatch.delenv("STYLEHEAD_GENERATOR", raising=False)
+    assert app.renderer_choices() == ["warp"] and app.default_renderer() == "warp"
+    with pytest.raises(gr.Error, match="neural renderer has no weights"):
+        app.animate(**animate_args(portrait_path, short_speech), renderer="neural", progress=no_progress)
+    StyleAwareGenerator(GeneratorConfig(channels=(8, 8, 8), resolution=64)).save_pretrained(tmp_path / "g")
+    monkeypatch.setenv("STYLEHEAD_GENERATOR", str(tmp_path / "g"))
+    app.get_pipeline.cache_clear()
+    try:
+        assert app.renderer_choices() == ["warp", "neural"]
+        video, *_ = app.animate(**animate_args(portrait_path, short_speech), renderer="neural", progress=no_progress)
+        assert probe(video).size == (256, 256)
+    finally:
+        app.get_pipeline.cache_clear()
