@@ -22,21 +22,16 @@ import numpy as np
 import torch
 
 from stylehead.face.align import FaceCrop
+from stylehead.media.image import decode_jpeg
 from stylehead.render.generator import StyleAwareGenerator
 from stylehead.render.image_metrics import region_scores
-from stylehead.render.neural_inputs import generator_input, region_masks, to_uint8, to_unit
+from stylehead.render.neural_inputs import generator_input, mapping_input, region_masks, to_uint8
 from stylehead.render.neural_renderer import blend_face
 from stylehead.render.style_mapping import warp_to
 from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
 
 KEYS = ("face_l1", "face_psnr", "face_ssim", "mouth_l1", "mouth_psnr", "mouth_ssim", "cpbd", "ms_per_frame")
 CPBD_FRAMES = 6  # frames per clip whose sharpness is measured
-
-
-def _decode(data: np.ndarray) -> np.ndarray:
-    import cv2
-
-    return cv2.imdecode(data, cv2.IMREAD_COLOR)[..., ::-1].copy()
 
 
 def _face_box(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -49,13 +44,6 @@ def _scores(rendered: np.ndarray, real: np.ndarray, masks: dict[str, np.ndarray]
     return {**{f"face_{k}": v for k, v in face.items()}, **{f"mouth_{k}": v for k, v in mouth.items()}}
 
 
-def _mapping_input(landmarks: np.ndarray, warped: np.ndarray) -> torch.Tensor:
-    from stylehead.face.facial_map import draw_facial_map
-
-    facial_map = draw_facial_map(landmarks, size=warped.shape[0], thickness=max(1, warped.shape[0] // 256 * 2))
-    return torch.cat([to_unit(facial_map[..., None]), to_unit(warped)], dim=0)
-
-
 @torch.no_grad()
 def evaluate_clip(path: Path, generators: dict[str, StyleAwareGenerator], style_mapping: StyleAwareGenerator | None,
                   device: torch.device) -> dict:  # fmt: skip
@@ -63,8 +51,8 @@ def evaluate_clip(path: Path, generators: dict[str, StyleAwareGenerator], style_
     from stylehead.metrics import cpbd
 
     data = np.load(path, allow_pickle=False)
-    source = _decode(data["source"])
-    patterns = np.stack([_decode(data[f"pattern_{k}"]) for k in range(4)])
+    source = decode_jpeg(data["source"])
+    patterns = np.stack([decode_jpeg(data[f"pattern_{k}"]) for k in range(4)])
     renderer = WarpRenderer(Portrait.from_landmarks(source, data["source_landmarks"]),
                             RenderConfig(mode="full", size="original"))  # fmt: skip
     identity = FaceCrop(source, np.array([[1.0, 0, 0], [0, 1.0, 0]]), (source.shape[1], source.shape[0]))
@@ -75,7 +63,7 @@ def evaluate_clip(path: Path, generators: dict[str, StyleAwareGenerator], style_
     count = len(data["target_frames"])
     sharp_at = set(np.linspace(0, count - 1, min(CPBD_FRAMES, count)).round().astype(int).tolist())
     for n in range(count):
-        real, landmarks = _decode(data[f"target_{n}"]), data["target_landmarks"][n]
+        real, landmarks = decode_jpeg(data[f"target_{n}"]), data["target_landmarks"][n]
         masks = region_masks(landmarks, real.shape[0])
         mark = time.perf_counter()
         warped = warp_to(renderer, landmarks)
@@ -108,10 +96,10 @@ def _score_mapping(data, style_mapping: StyleAwareGenerator, device: torch.devic
     """The m, r and o references (the "none" frame is the source itself, which the warp reproduces exactly)."""
     rows = {"warp": [], "refined": []}
     for k in range(1, 4):
-        real, warped = _decode(data[f"reference_{k}"]), _decode(data[f"warped_{k}"])
+        real, warped = decode_jpeg(data[f"reference_{k}"]), decode_jpeg(data[f"warped_{k}"])
         landmarks = data["reference_landmarks"][k]
         masks = region_masks(landmarks, real.shape[0])
-        refined = to_uint8(style_mapping(_mapping_input(landmarks, warped)[None].to(device))[0])
+        refined = to_uint8(style_mapping(mapping_input(landmarks, warped)[None].to(device))[0])
         rows["warp"].append(_scores(warped, real, masks))
         rows["refined"].append(_scores(refined, real, masks))
     return {name: {key: float(np.mean([r[key] for r in items])) for key in items[0]} for name, items in rows.items()}

@@ -27,12 +27,19 @@ import torch
 from common import Run, finish_run
 from tqdm.auto import tqdm
 
-from stylehead.face.facial_map import draw_facial_map
+from stylehead.media.image import decode_jpeg
 from stylehead.render import generator_losses as losses
 from stylehead.render.discriminator import DiscriminatorConfig, MultiscaleDiscriminator
 from stylehead.render.generator import GeneratorConfig, StyleAwareGenerator
 from stylehead.render.image_metrics import region_scores
-from stylehead.render.neural_inputs import generator_input, region_masks, region_weights, to_uint8, to_unit
+from stylehead.render.neural_inputs import (
+    generator_input,
+    mapping_input,
+    region_masks,
+    region_weights,
+    to_uint8,
+    to_unit,
+)
 
 TASKS = ("generator", "style_mapping")
 
@@ -64,12 +71,6 @@ class ImageTrainingConfig:
     workers: int = 2  # data-loader processes
     model: dict = field(default_factory=dict)  # overrides of GeneratorConfig fields
     discriminator: dict = field(default_factory=dict)  # overrides of DiscriminatorConfig fields
-
-
-def decode_jpeg(data: np.ndarray) -> np.ndarray:
-    import cv2
-
-    return cv2.imdecode(data, cv2.IMREAD_COLOR)[..., ::-1].copy()
 
 
 @dataclass
@@ -119,12 +120,6 @@ def make_sample(clip: ClipSamples, item: int, task: str) -> tuple[torch.Tensor, 
         return generator_input(landmarks, clip.source, clip.patterns), to_unit(clip.targets[item]), landmarks
     landmarks = clip.reference_landmarks[item]
     return mapping_input(landmarks, clip.warped[item]), to_unit(clip.references[item]), landmarks
-
-
-def mapping_input(landmarks: np.ndarray, warped: np.ndarray) -> torch.Tensor:
-    """Style Mapping's intermediate generator reads the facial map and the warped image: (4, S, S)."""
-    facial_map = draw_facial_map(landmarks, size=warped.shape[0], thickness=max(1, warped.shape[0] // 256 * 2))
-    return torch.cat([to_unit(facial_map[..., None]), to_unit(warped)], dim=0)
 
 
 class ImageSamples(torch.utils.data.Dataset):

@@ -31,25 +31,11 @@ from stylehead.errors import StyleheadError
 from stylehead.face.align import transform_points
 from stylehead.face.tracking import track_video
 from stylehead.media import VIDEO_SUFFIXES, VideoReader
+from stylehead.media.image import encode_jpeg
 from stylehead.render.neural_inputs import crop_matrix, cut
 from stylehead.render.style_mapping import patterns_for_image, warp_to
 from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
 from stylehead.style.references import TEMPLATES, find_references
-
-
-def encode_jpeg(image: np.ndarray, quality: int) -> np.ndarray:
-    import cv2
-
-    ok, data = cv2.imencode(".jpg", image[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
-    if not ok:
-        raise RuntimeError("JPEG encoding failed")
-    return data.reshape(-1)
-
-
-def decode_jpeg(data: np.ndarray) -> np.ndarray:
-    import cv2
-
-    return cv2.imdecode(data, cv2.IMREAD_COLOR)[..., ::-1].copy()
 
 
 def frames_at(path: Path, indices: set[int]) -> dict[int, np.ndarray]:

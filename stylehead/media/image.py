@@ -75,3 +75,23 @@ def write_image(path: str | Path, image: np.ndarray) -> Path:
 
     Image.fromarray(image).save(path)
     return Path(path)
+
+
+def encode_jpeg(image: np.ndarray, quality: int = 90) -> np.ndarray:
+    """An (H, W, 3) uint8 RGB image → its JPEG bytes as a 1-D uint8 array (storable in .npz/safetensors)."""
+    import cv2
+
+    ok, data = cv2.imencode(".jpg", np.ascontiguousarray(image[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise MediaError("The image could not be encoded as JPEG.")
+    return data.reshape(-1)
+
+
+def decode_jpeg(data: np.ndarray) -> np.ndarray:
+    """JPEG bytes (a 1-D uint8 array, as :func:`encode_jpeg` makes) → an (H, W, 3) uint8 RGB image."""
+    import cv2
+
+    image = cv2.imdecode(np.asarray(data, np.uint8), cv2.IMREAD_COLOR)
+    if image is None:
+        raise MediaError("The stored image is not a readable JPEG.")
+    return np.ascontiguousarray(image[..., ::-1])

@@ -54,6 +54,12 @@ def generator_input(landmarks: np.ndarray, source: np.ndarray, patterns: np.ndar
     return torch.cat(parts, dim=0)
 
 
+def mapping_input(landmarks: np.ndarray, warped: np.ndarray) -> torch.Tensor:
+    """(4, S, S): what Style Mapping's intermediate generator reads, the facial map and the warped image."""
+    facial_map = draw_facial_map(landmarks, size=warped.shape[0], thickness=max(1, warped.shape[0] // 256 * 2))
+    return torch.cat([to_unit(facial_map[..., None]), to_unit(warped)], dim=0)
+
+
 def _polygon(mask: np.ndarray, points: np.ndarray, value: float) -> None:
     import cv2
 
