@@ -55,6 +55,18 @@ def test_generator_save_load_round_trip(tmp_path):
     assert tuple(loaded.config.channels) == (8, 16, 16)
 
 
+def test_discriminator_save_load_round_trip(tmp_path):
+    from stylehead.safe_loading import load_component
+
+    discriminator = MultiscaleDiscriminator(DiscriminatorConfig(ndf=8, layers=2)).eval()
+    discriminator.save_pretrained(tmp_path / "d")
+    loaded = load_component(MultiscaleDiscriminator, tmp_path / "d")
+    pairs = torch.randn(2, INPUT_CHANNELS + 3, 32, 32)
+    with torch.no_grad():
+        for ours, theirs in zip(discriminator(pairs), loaded(pairs), strict=True):
+            assert all(torch.equal(a, b) for a, b in zip(ours, theirs, strict=True))
+
+
 def test_losses_vanish_for_a_perfect_generator_and_not_otherwise():
     from stylehead.render import generator_losses as losses
 
