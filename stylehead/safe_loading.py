@@ -23,6 +23,7 @@ from stylehead.errors import StyleheadError
 MAX_HEADER_BYTES = 8 << 20  # a header indexes tensors: a model with thousands of them needs well under 1 MiB
 MAX_FILE_BYTES = 4 << 30  # stylehead's largest weights are tens of MB
 MAX_CONFIG_BYTES = 1 << 20  # a component's config.json
+SIZE_SLACK_BYTES = 64 << 20  # a config may ask for this much more than twice its weights before it is refused
 ITEM_BYTES = {"BOOL": 1, "U8": 1, "I8": 1, "I16": 2, "U16": 2, "F16": 2, "BF16": 2, "I32": 4, "U32": 4, "F32": 4,
               "I64": 8, "U64": 8, "F64": 8}  # fmt: skip
 NUMPY_DTYPES = {"BOOL": "bool", "U8": "uint8", "I8": "int8", "I16": "int16", "U16": "uint16", "F16": "float16",
@@ -163,7 +164,8 @@ def load_component(model_class, folder: str | Path):
         raise StyleheadError(f"{folder.name}/config.json is larger than {MAX_CONFIG_BYTES >> 10} kB; it is not a "
                              "stylehead config.")  # fmt: skip
     try:
-        json.loads(config.read_bytes())
+        values = json.loads(config.read_bytes())
+        _check_model_size(model_class, values, header, folder)
         # A local folder: the mixin reads model.safetensors only (its pickle fallback is for Hub downloads).
         # The mixin prints "Loading weights from local directory" on stdout, which belongs to the caller.
         with contextlib.redirect_stdout(io.StringIO()):
@@ -179,3 +181,35 @@ def load_component(model_class, folder: str | Path):
                 for key, value in model.state_dict().items()}  # fmt: skip
     check_tensors(header, expected, f"{folder.name}/model.safetensors", what)
     return model.eval()
+
+
+def _check_model_size(model_class, values, header: SafetensorsHeader, folder: Path) -> None:
+    """Refuse a config.json that asks for a model far larger than its weights file, before building it.
+
+    The model is built on torch's "meta" device (shapes only, no memory), so a crafted config asking
+    for huge layers costs nothing.
+    """
+    import dataclasses
+    import typing
+
+    import torch
+
+    try:
+        config_type = typing.get_type_hints(model_class.__init__).get("config")
+    except (NameError, TypeError):
+        return
+    if not dataclasses.is_dataclass(config_type) or not isinstance(values, dict):
+        return
+    known = {field.name for field in dataclasses.fields(config_type)}
+    try:
+        with torch.device("meta"):
+            model = model_class(config_type(**{k: v for k, v in values.items() if k in known}))
+    except Exception:  # the real construction, next, says what is wrong with such a config
+        return
+    needed = sum(t.numel() * t.element_size() for t in model.state_dict().values())
+    held = sum(entry.end - entry.start for entry in header.tensors.values())
+    if needed > 2 * held + SIZE_SLACK_BYTES:  # a small mismatch is left to the exact check, which names it
+        raise StyleheadError(
+            f"{folder.name}/config.json asks for {needed / 2**20:.1f} MB of weights but "
+            f"its model.safetensors holds {held / 2**20:.1f} MB; they do not belong together."
+        )

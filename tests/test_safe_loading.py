@@ -165,3 +165,19 @@ def test_no_code_path_can_unpickle_or_run_remote_code():
               and path.name != "safe_loading.py"]  # fmt: skip
     assert not direct, "\n".join(direct)
     assert os.path.exists(REPO / "stylehead" / "safe_loading.py")
+
+
+def test_a_config_asking_for_huge_layers_is_refused_before_the_model_is_built(tmp_path):
+    """A hostile config.json (8 levels of 4096 channels: 27 GB) beside small weights costs nothing."""
+    import json
+    import resource
+
+    from stylehead.render.generator import GeneratorConfig, StyleAwareGenerator
+
+    StyleAwareGenerator(GeneratorConfig(channels=(8, 8, 8), resolution=64)).save_pretrained(tmp_path / "g")
+    config = json.loads((tmp_path / "g" / "config.json").read_text())
+    (tmp_path / "g" / "config.json").write_text(json.dumps({**config, "channels": [4096] * 8}))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(StyleheadError, match=r"asks for 27\d\d\d\.\d MB .* holds 0\.0 MB; they do not belong together"):
+        load_component(StyleAwareGenerator, tmp_path / "g")
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000  # kB: nothing was allocated
