@@ -106,7 +106,7 @@ def load_split(folder: Path) -> list[ClipSamples]:
     return [ClipSamples.load(path) for path in files]
 
 
-def sample_count(clips: list[ClipSamples], task: str) -> list[tuple[int, int]]:
+def sample_items(clips: list[ClipSamples], task: str) -> list[tuple[int, int]]:
     """(clip, item) pairs: every target frame (generator) or every reference frame (style mapping)."""
     if task == "generator":
         return [(c, n) for c, clip in enumerate(clips) for n in range(len(clip.targets))]
@@ -123,10 +123,11 @@ def make_sample(clip: ClipSamples, item: int, task: str) -> tuple[torch.Tensor, 
 
 
 class ImageSamples(torch.utils.data.Dataset):
-    def __init__(self, clips: list[ClipSamples], task: str, flip: bool, seed: int):
+    """Training samples of one task; mirrored at random when ``flip`` (torch's generator, seeded per worker)."""
+
+    def __init__(self, clips: list[ClipSamples], task: str, flip: bool):
         self.clips, self.task, self.flip = clips, task, flip
-        self.items = sample_count(clips, task)
-        self.rng = np.random.default_rng(seed)
+        self.items = sample_items(clips, task)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -151,7 +152,7 @@ def build_models(config: ImageTrainingConfig, task: str) -> tuple[StyleAwareGene
 def validate(generator: StyleAwareGenerator, clips: list[ClipSamples], task: str, count: int,
              device: torch.device) -> dict[str, float]:  # fmt: skip
     """Mean L1 / PSNR / SSIM over the face and the mouth of ``count`` held-out samples (evenly picked)."""
-    items = sample_count(clips, task)
+    items = sample_items(clips, task)
     picks = [items[i] for i in np.linspace(0, len(items) - 1, min(count, len(items))).round().astype(int)]
     rows = []
     for c, item in picks:
@@ -170,10 +171,12 @@ def train(run: Run, task: str) -> None:
     train_clips = load_split(Path(config.data) / "train")
     val_clips = load_split(Path(config.data) / "validation")
     generator, discriminator = build_models(config, task)
-    vgg = losses.VGG19Features(config.vgg19_weights) if config.perceptual == "vgg19" else None
+    if config.perceptual not in ("discriminator", "vgg19"):
+        raise SystemExit(f"perceptual must be discriminator or vgg19, not {config.perceptual!r}")
     if config.perceptual == "vgg19" and not config.vgg19_weights:
         raise SystemExit("perceptual: vgg19 needs vgg19_weights (torchvision-layout VGG19 as .safetensors)")
-    dataset = ImageSamples(train_clips, task, config.flip, config.seed)
+    vgg = losses.VGG19Features(config.vgg19_weights) if config.perceptual == "vgg19" else None
+    dataset = ImageSamples(train_clips, task, config.flip)
     loader = torch.utils.data.DataLoader(dataset, batch_size=config.batch_size, shuffle=True, drop_last=True,
                                          num_workers=config.workers, persistent_workers=config.workers > 0)  # fmt: skip
     betas = (config.beta1, 0.999)

@@ -49,10 +49,6 @@ class NeuralRenderer:
     def size(self) -> tuple[int, int]:
         return self.warp.size
 
-    @property
-    def framing(self):
-        return self.warp.framing
-
     def targets(self, motion) -> FrameTargets:
         return self.warp.targets(motion)
 
