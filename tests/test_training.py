@@ -140,6 +140,8 @@ def test_train_generator_two_steps_resume_and_loss_curve(render_data, tmp_path):
     assert log["task"] == "generator" and log["validation_clips"] == ["c"]
     assert {"face_l1", "mouth_psnr", "mouth_ssim", "samples_per_second"} <= set(log["history"][-1])
     assert {"g_l1", "g_perceptual", "g_feature", "g_photometric", "d"} <= set(log["curve"][-1])
+    card = (output / "style_aware_generator" / "README.md").read_text()
+    assert "Held-out speakers (1): c" in card and "mouth_l1" in card
     text = run_image("train_generator.py", render_data, output, "steps=4", "--resume")
     assert "resumed at step 2" in text
     assert json.loads((output / "checkpoints" / "trainer.json").read_text())["step"] == 4

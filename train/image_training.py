@@ -244,6 +244,7 @@ def train(run: Run, task: str) -> None:
     bar.close()
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
+        write_card(target, task, state, train_clips, val_clips, str(accelerator.device), accelerator.mixed_precision)
         finish_run(config, state, output, target, StyleAwareGenerator, run.args.push_to_hub, "mouth_l1",
                    task=task, train_clips=[c.name for c in train_clips], validation_clips=[c.name for c in val_clips],
                    curve=state["curve"], device=str(accelerator.device),
@@ -310,3 +311,35 @@ def _checkpoint(run: Run, task: str, generator, val_clips, state: dict, checkpoi
     accelerator.save_state(str(checkpoints))
     if accelerator.is_main_process:
         (checkpoints / "trainer.json").write_text(json.dumps(state))
+
+
+def write_card(target: Path, task: str, state: dict, train_clips: list[ClipSamples], val_clips: list[ClipSamples],
+               device: str, precision: str) -> Path:  # fmt: skip
+    """The weights' model card: what they are, the data they saw, and what they reach on held-out speakers."""
+    best = min(state["history"], key=lambda row: row["mouth_l1"])
+    what = {
+        "generator": "the Style-Aware Generator (paper §4.3): facial map + source + four ISPs → frame",
+        "style_mapping": "Style Mapping's intermediate generator (paper §4.2): warped frame → frame",
+    }[task]
+    scores = ", ".join(f"{key} {best[key]:.3f}" for key in ("face_l1", "face_psnr", "face_ssim", "mouth_l1",
+                                                             "mouth_psnr", "mouth_ssim"))  # fmt: skip
+    card = f"""---
+library_name: stylehead
+tags: [stylehead, talking-head]
+---
+# stylehead: {task}
+
+{what}. Trained by `train/train_{task}.py` (self-reenactment, 256 px crops) for {state["step"]} steps
+on {device} ({precision} precision); the weights kept are those of step {best["step"]}, the best by
+held-out mouth L1.
+
+- Training clips ({len(train_clips)}): {", ".join(c.name for c in train_clips)}
+- Held-out speakers ({len(val_clips)}): {", ".join(c.name for c in val_clips)}
+- Held-out scores (grey levels, dB, SSIM; face and mouth regions): {scores}
+
+The clips are those of stylehead's `../shared/data/train` (see its README for sources and licences).
+Compare with the warp renderer before using these: `python -m stylehead evaluate renderer`.
+"""
+    path = target / "README.md"
+    path.write_text(card)
+    return path
