@@ -184,3 +184,19 @@ def test_mouth_winner_needs_two_of_three_mouth_metrics():
 
     assert mouth_winner({"warp": scores(10, 25, 0.7), "neural": scores(11, 24, 0.6)}, ["warp", "neural"]) == "warp"
     assert mouth_winner({"warp": scores(10, 25, 0.7), "neural": scores(9, 26, 0.6)}, ["warp", "neural"]) == "neural"
+
+
+def test_a_weights_bundle_with_a_generator_offers_the_neural_renderer(tiny_generator_folder, tmp_path):
+    """The resolution order of stylehead.hub applies: a bundle folder (local, $STYLEHEAD_WEIGHTS or a Hub
+    snapshot) holding style_aware_generator/ gives the pipeline its neural renderer."""
+    import shutil
+
+    from stylehead.hub import BUNDLED_WEIGHTS
+    from stylehead.pipeline import GENERATOR_FOLDER, StyleHeadPipeline
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(BUNDLED_WEIGHTS, bundle, ignore=shutil.ignore_patterns("__pycache__"))
+    assert StyleHeadPipeline.from_pretrained(bundle).renderers == ("warp",)
+    shutil.copytree(tiny_generator_folder, bundle / GENERATOR_FOLDER)
+    pipe = StyleHeadPipeline.from_pretrained(bundle)
+    assert pipe.renderers == ("warp", "neural") and tuple(pipe.generator.config.channels) == (8, 16, 16)
