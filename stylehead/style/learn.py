@@ -44,6 +44,7 @@ class LearnStyleConfig:
     """Limits and training length of one style."""
 
     max_seconds: float = 120.0  # longer references are refused up front
+    max_frame_pixels: int = 3840 * 2160  # larger frames (8K and up) are refused up front: tracking them is slow
     min_face_seconds: float = 1.5  # a reference needs at least this much of a visible face
     match_moments: bool = True  # start fine-tuning from the reference's mouth moments (style.moments)
     fine_tune: FineTuneConfig = field(default_factory=FineTuneConfig)
@@ -111,6 +112,10 @@ def learn_style(
     if info.duration is not None and info.duration > config.max_seconds:
         raise StyleheadError(f"The style video {video.name} is {info.duration:.0f} s long; the limit is "
                              f"{config.max_seconds:.0f} s. Cut it shorter.")  # fmt: skip
+    if info.size is not None and info.size[0] * info.size[1] > config.max_frame_pixels:
+        width, height = info.size
+        raise StyleheadError(f"The style video {video.name} is {width}x{height} pixels a frame; the limit is "
+                             f"{config.max_frame_pixels:,} pixels. Scale it down first.")  # fmt: skip
     if motion_model.style_network is None:
         raise StyleheadError("These motion weights have no style_transfer network, so styles cannot be learned.")
 
