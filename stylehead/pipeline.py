@@ -268,11 +268,7 @@ def load_generator(weights: Path | None, folder: str | Path | None, in_channels:
         if weights is None or not (weights / GENERATOR_FOLDER / "model.safetensors").exists():
             return None
         folder = weights / GENERATOR_FOLDER
-    folder = Path(folder)
-    if not (folder / "config.json").exists() or not (folder / "model.safetensors").exists():
-        raise StyleheadError(f"{folder} has no config.json and model.safetensors; give the folder that "
-                             "train/train_generator.py wrote (…/style_aware_generator).")  # fmt: skip
-    generator = load_component(StyleAwareGenerator, folder)
+    generator = load_component(StyleAwareGenerator, folder)  # refuses a folder without config and weights
     expected = in_channels or INPUT_CHANNELS
     if generator.config.in_channels != expected:
         raise StyleheadError(f"{folder} holds a network reading {generator.config.in_channels} channels, not "

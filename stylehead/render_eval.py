@@ -24,7 +24,7 @@ import torch
 from stylehead.face.align import FaceCrop
 from stylehead.media.image import decode_jpeg
 from stylehead.render.generator import StyleAwareGenerator
-from stylehead.render.image_metrics import region_scores
+from stylehead.render.image_metrics import face_and_mouth_scores, mean_scores
 from stylehead.render.neural_inputs import generator_input, mapping_input, region_masks, to_uint8
 from stylehead.render.neural_renderer import blend_face
 from stylehead.render.style_mapping import warp_to
@@ -37,11 +37,6 @@ CPBD_FRAMES = 6  # frames per clip whose sharpness is measured
 def _face_box(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     ys, xs = np.nonzero(mask)
     return image[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
-
-
-def _scores(rendered: np.ndarray, real: np.ndarray, masks: dict[str, np.ndarray]) -> dict[str, float]:
-    face, mouth = region_scores(rendered, real, masks["face"]), region_scores(rendered, real, masks["mouth"])
-    return {**{f"face_{k}": v for k, v in face.items()}, **{f"mouth_{k}": v for k, v in mouth.items()}}
 
 
 @torch.no_grad()
@@ -77,14 +72,14 @@ def evaluate_clip(path: Path, generators: dict[str, StyleAwareGenerator], style_
             frames[name] = blend_face(warped, face, landmarks, identity)
             timing[name] += time.perf_counter() - mark + warp_time  # the neural frame starts from the warp frame
         for name, frame in frames.items():
-            rows[name].append(_scores(frame, real, masks))
+            rows[name].append(face_and_mouth_scores(frame, real, masks))
         if n in sharp_at:
             sharp["real"].append(_face_box(real, masks["face"]))
             for name, frame in frames.items():
                 sharp[name].append(_face_box(frame, masks["face"]))
     result = {"name": path.stem, "frames": count, "cpbd_real": cpbd(sharp["real"])}
     for name in names:
-        result[name] = {key: float(np.mean([row[key] for row in rows[name]])) for key in rows[name][0]}
+        result[name] = mean_scores(rows[name])
         result[name]["cpbd"] = cpbd(sharp[name])
         result[name]["ms_per_frame"] = 1000.0 * timing[name] / count
     if style_mapping is not None:
@@ -100,9 +95,9 @@ def _score_mapping(data, style_mapping: StyleAwareGenerator, device: torch.devic
         landmarks = data["reference_landmarks"][k]
         masks = region_masks(landmarks, real.shape[0])
         refined = to_uint8(style_mapping(mapping_input(landmarks, warped)[None].to(device))[0])
-        rows["warp"].append(_scores(warped, real, masks))
-        rows["refined"].append(_scores(refined, real, masks))
-    return {name: {key: float(np.mean([r[key] for r in items])) for key in items[0]} for name, items in rows.items()}
+        rows["warp"].append(face_and_mouth_scores(warped, real, masks))
+        rows["refined"].append(face_and_mouth_scores(refined, real, masks))
+    return {name: mean_scores(items) for name, items in rows.items()}
 
 
 def evaluate_renderer(clips: list[Path], generators: dict[str, StyleAwareGenerator],
@@ -119,13 +114,12 @@ def evaluate_renderer(clips: list[Path], generators: dict[str, StyleAwareGenerat
         if progress is not None:
             progress(rows[-1])
     names = ["warp", *generators]
-    summary = {name: {key: float(np.mean([row[name][key] for row in rows])) for key in KEYS} for name in names}
+    summary = {name: mean_scores([row[name] for row in rows], KEYS) for name in names}
     summary["real"] = {"cpbd": float(np.mean([row["cpbd_real"] for row in rows]))}
     report = {"summary": summary, "clips": rows, "device": str(device), "mouth_winner": mouth_winner(summary, names)}
     if style_mapping is not None:
         report["style_mapping"] = {
-            name: {key: float(np.mean([row["style_mapping"][name][key] for row in rows])) for key in KEYS[:6]}
-            for name in ("warp", "refined")
+            name: mean_scores([row["style_mapping"][name] for row in rows], KEYS[:6]) for name in ("warp", "refined")
         }
     return report
 

@@ -31,7 +31,7 @@ from stylehead.media.image import decode_jpeg
 from stylehead.render import generator_losses as losses
 from stylehead.render.discriminator import DiscriminatorConfig, MultiscaleDiscriminator
 from stylehead.render.generator import GeneratorConfig, StyleAwareGenerator
-from stylehead.render.image_metrics import region_scores
+from stylehead.render.image_metrics import face_and_mouth_scores, mean_scores
 from stylehead.render.neural_inputs import (
     generator_input,
     mapping_input,
@@ -159,10 +159,8 @@ def validate(generator: StyleAwareGenerator, clips: list[ClipSamples], task: str
         inputs, target, landmarks = make_sample(clips[c], item, task)
         fake = to_uint8(generator(inputs[None].to(device))[0])
         real = to_uint8(target)
-        masks = region_masks(landmarks, real.shape[0])
-        face, mouth = region_scores(fake, real, masks["face"]), region_scores(fake, real, masks["mouth"])
-        rows.append({**{f"face_{k}": v for k, v in face.items()}, **{f"mouth_{k}": v for k, v in mouth.items()}})
-    return {key: float(np.mean([row[key] for row in rows])) for key in rows[0]}
+        rows.append(face_and_mouth_scores(fake, real, region_masks(landmarks, real.shape[0])))
+    return mean_scores(rows)
 
 
 def train(run: Run, task: str) -> None:

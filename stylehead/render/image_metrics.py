@@ -40,3 +40,14 @@ def region_scores(rendered: np.ndarray, real: np.ndarray, mask: np.ndarray) -> d
         "psnr": float("inf") if mse == 0 else 10.0 * np.log10(255.0**2 / mse),
         "ssim": float(ssim_map(rendered, real)[mask].mean()),
     }
+
+
+def face_and_mouth_scores(rendered: np.ndarray, real: np.ndarray, masks: dict[str, np.ndarray]) -> dict[str, float]:
+    """:func:`region_scores` over the ``face`` and ``mouth`` masks, as ``face_l1`` … ``mouth_ssim``."""
+    return {f"{region}_{key}": value for region in ("face", "mouth")
+            for key, value in region_scores(rendered, real, masks[region]).items()}  # fmt: skip
+
+
+def mean_scores(rows: list[dict[str, float]], keys: tuple[str, ...] | None = None) -> dict[str, float]:
+    """The mean of each score over ``rows`` (all of the first row's keys, or ``keys``)."""
+    return {key: float(np.mean([row[key] for row in rows])) for key in (keys or rows[0])}
