@@ -41,8 +41,6 @@ from stylehead.render.neural_inputs import (
     to_unit,
 )
 
-TASKS = ("generator", "style_mapping")
-
 
 @dataclass
 class ImageTrainingConfig:

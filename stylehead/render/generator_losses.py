@@ -13,7 +13,6 @@ weighted feature-matching term. Users with VGG19 weights (torchvision's layout, 
 safetensors) get LSP's loss with :class:`VGG19Features`.
 """
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -94,12 +93,3 @@ def perceptual(network: FeatureNetwork, fake: torch.Tensor, real: torch.Tensor,
 def photometric(fake: torch.Tensor, target: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     """The style-aware photometric loss ``mean(W ⊙ |I' − I_m|)``: W (B, 1, H, W)."""
     return (weights * (fake - target).abs()).mean()
-
-
-def discriminator_perceptual(discriminator: nn.Module, condition: torch.Tensor) -> Callable[[torch.Tensor], list]:
-    """The default perceptual network: the discriminator's finest-scale layers on (condition, image)."""
-
-    def features(images: torch.Tensor) -> list[torch.Tensor]:
-        return discriminator(torch.cat([condition, images], dim=1))[0][:-1]
-
-    return features

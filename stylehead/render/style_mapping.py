@@ -29,7 +29,6 @@ from stylehead.motion.audio_to_motion import Motion
 from stylehead.motion.mouth_eye_generator import MOTION_POINTS
 from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
 
-NUM_PATTERNS = 4  # one per key motion template: none, m, r, o
 HEAD_POINTS = RIGHT_BROW + LEFT_BROW + NOSE + EYES  # points that move with the skull, not the jaw
 
 
