@@ -1,10 +1,11 @@
 """Generated head motion against real head motion on held-out speakers.
 
-For each validation clip (preprocessed by train/preprocess.py): sample head poses from the clip's
-audio and compare the standard deviation of each rotation angle with the real track's (target: the
-ratio within 0.5-2). Then drive 60 s of audio (the validation clips' audio, concatenated) and check
-for drift: the mean rotation of every 10 s window must stay within one standard deviation (of the
-whole drive) of zero. Finally, the same seed must give the same motion.
+For each validation clip (preprocessed by train/preprocess.py): generate head poses from the clip's
+audio as the video shows them without a style (``AudioToMotion.head_poses``) and compare the
+standard deviation of each rotation angle with the real track's (target: the ratio within 0.5-2).
+Then drive 60 s of audio (the validation clips' audio, concatenated) and check for drift: the mean
+rotation of every 10 s window must stay within one standard deviation (of the whole drive) of zero.
+Finally, the same seed must give the same motion.
 
     python benchmarks/head_pose_quality.py --data runs/data --split train/configs/split.yaml
 """
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from stylehead.audio.features import FPS
-from stylehead.motion.audio_to_motion import AudioToMotion
+from stylehead.motion.audio_to_motion import AudioToMotion, MotionControls
 from stylehead.motion.training_data import load_clips, relative_pose, split_clips
 
 AXES = ("pitch", "yaw", "roll")
@@ -32,9 +33,10 @@ def main() -> None:
     _, clips = split_clips(load_clips(args.data), args.split)
     real_std, fake_std = [], []
     print(f"{'clip':<34}" + "".join(f"{'real ' + a:>12}{'gen ' + a:>11}" for a in AXES))
+    controls = MotionControls(temperature=args.temperature, seed=0)
     for clip in clips:
         features = {"mel": clip.mel, "phones": clip.phones}
-        generated = model.head_motion(features, args.temperature, seed=0)[:, :3]
+        generated = model.head_poses(features, controls)[:, :3]
         real = relative_pose(clip.pose, clip.valid)[clip.valid][:, :3]
         real_std.append(real.std(0))
         fake_std.append(generated.std(0))
@@ -50,7 +52,7 @@ def main() -> None:
     phones = np.concatenate([c.phones for c in clips])
     frames = 60 * FPS
     long = {"mel": np.resize(mel, (2 * frames, mel.shape[1])), "phones": np.resize(phones, (frames, phones.shape[1]))}
-    poses = model.head_motion(long, args.temperature, seed=0)[:, :3]
+    poses = model.head_poses(long, controls)[:, :3]
     windows = poses[: len(poses) // (10 * FPS) * 10 * FPS].reshape(-1, 10 * FPS, 3)
     means = windows.mean(1)
     spread = poses.std(0)
@@ -59,7 +61,7 @@ def main() -> None:
     drift = np.abs(means).max(0) / np.maximum(spread, 1e-3)
     verdict = "no drift (all < 1)" if (drift < 1.0).all() else "DRIFT"
     print(f"largest 10 s window mean, in stds of the whole drive: {', '.join(f'{d:.2f}' for d in drift)}; {verdict}")
-    again = model.head_motion(long, args.temperature, seed=0)[:, :3]
+    again = model.head_poses(long, controls)[:, :3]
     print(f"same seed, same motion: {np.array_equal(poses, again)}")
 
 

@@ -42,7 +42,7 @@ def speed(weights: str | None, seconds: float) -> dict:
     mouth = model.mouth_and_eyes(features)
     mouth_s = time.perf_counter() - start
     start = time.perf_counter()
-    pose = model.head_motion(features, 0.3, seed=0)
+    pose = model.head_poses(features, MotionControls(seed=0))  # sampled, smoothed and given its spread
     pose_s = time.perf_counter() - start
     start = time.perf_counter()
     blink_curve(len(mouth), 60.0, BlinkConfig(), np.random.default_rng(0))

@@ -63,6 +63,23 @@ def test_speech_moves_the_mouth_and_the_head(motion_model, rest, speech_path):
     assert motion.pose[:, :3].std() > 0.1  # degrees
 
 
+def test_head_moves_like_the_natural_training_talkers_unless_a_style_says_otherwise(motion_model, speech_path):
+    from stylehead.media import read_audio
+    from stylehead.style.statistics import angular_speed
+
+    config = motion_model.head_pose.config
+    audio = read_audio(speech_path)[: 6 * 16_000]
+    default = motion_model(audio).pose
+    np.testing.assert_allclose(default.std(0), config.default_pose_std, rtol=0.15)
+    assert angular_speed(default, 60) == pytest.approx(config.default_pose_speed, rel=0.15)
+    style = (1.0, 6.0, 0.5, 2.0, 2.0, 2.0)
+    styled = motion_model(audio, MotionControls(pose_std=style, pose_speed=8.0)).pose
+    np.testing.assert_allclose(styled.std(0), style, rtol=0.15)
+    assert angular_speed(styled, 60) == pytest.approx(8.0, rel=0.15)
+    doubled = motion_model(audio, MotionControls(head_motion_scale=2.0)).pose
+    np.testing.assert_allclose(doubled, 2 * default, atol=1e-4)
+
+
 def test_same_seed_same_motion(motion_model, speech_path):
     from stylehead.media import read_audio
 

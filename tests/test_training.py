@@ -68,6 +68,24 @@ def test_train_head_pose_two_steps(tiny_data, tmp_path):
     assert model.config.receptive_field == 15
 
 
+def test_calibrate_head_pose_writes_temperature_and_the_real_tracks_motion(tiny_data, tmp_path):
+    from stylehead.motion.head_pose_model import HeadPoseModel
+    from stylehead.motion.training_data import load_clips, relative_pose
+
+    run("train_head_pose.py", tiny_data, tmp_path / "pose", "window=60", "stride=30", TINY_POSE)
+    folder = tmp_path / "pose" / "head_pose_model"
+    command = [sys.executable, str(REPO / "train" / "calibrate_head_pose.py"), "--model", str(folder),
+               "--data", str(tiny_data), "--split", str(tiny_data / "split.yaml"), "--exclude", "clip2"]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=REPO)
+    assert result.returncode == 0, result.stderr[-3000:]
+    config = HeadPoseModel.from_pretrained(folder, strict=True).config
+    assert config.temperature in (1.0, 1.2, 1.4, 1.6, 1.8, 2.0, 2.2, 2.4)
+    kept = [c for c in load_clips(tiny_data) if c.name in ("clip0", "clip1")]  # clip2 excluded, clip3 held out
+    real_std = np.mean([relative_pose(c.pose, c.valid).std(0) for c in kept], axis=0)
+    np.testing.assert_allclose(config.default_pose_std, real_std, atol=1e-3)
+    assert config.default_pose_speed > 0
+
+
 def test_train_apc_two_steps(tiny_data, tmp_path):
     from stylehead.audio.apc import APCEncoder
 

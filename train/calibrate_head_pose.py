@@ -1,11 +1,20 @@
-"""Choose the head pose model's default sampling temperature on the training clips.
+"""Choose the head pose model's default sampling temperature and default head motion on the training clips.
 
 Teacher forcing at 60 fps makes the next pose very predictable, so the learned standard deviations
-are small and sampling at LSP's temperature (0.3) moves the head far less than people do. This
-script finds, by bisection on the *training* speakers, the temperature of each rotation axis at
-which the sampled rotation has the same median standard deviation as the real one (translations
-take their mean), and writes them into the model's config.json (validation speakers are never
-used for it).
+are small. At low temperatures the sampled head wanders off for seconds at a time (its 10 s means
+drift by more than its spread); at high ones it stays stationary but jitters, faster than any real
+head. So, on the *training* speakers:
+
+- the temperature kept is the highest of a grid at which the sampled, smoothed motion is no faster
+  than the real tracks: the most stationary motion that does not jitter;
+- the default head motion is the mean spread (std of each pose value) and mean angular speed of the
+  real tracks. Without a style the pipeline rescales the sampled motion to them, just as a style's
+  own statistics do (``AudioToMotion.head_poses``).
+
+Both go into the model's config.json. Validation speakers are never used for it. Clips from lab
+corpora (GRID, MEAD, RAVDESS), whose speakers were asked to face the camera and keep still, are left
+out by default: the default motion should be that of people talking naturally, which is what a
+user's own style videos show. ``--exclude`` changes the list.
 
     python train/calibrate_head_pose.py --model runs/head_pose/head_pose_model --data runs/data \
         --split train/configs/split.yaml
@@ -17,31 +26,38 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from stylehead.audio.features import FPS
+from stylehead.motion.audio_to_motion import smooth_pose
 from stylehead.motion.head_pose_model import HeadPoseModel
 from stylehead.motion.training_data import Clip, load_clips, relative_pose, split_clips
+from stylehead.style.statistics import angular_speed, tracked_pose_speed
+
+LAB_CORPORA = ("grid_", "mead_", "eamm_mead_", "rav_")
+TEMPERATURES = (1.0, 1.2, 1.4, 1.6, 1.8, 2.0, 2.2, 2.4)
 
 
-def std_ratios(model: HeadPoseModel, clips: list[Clip], temperature: np.ndarray) -> np.ndarray:
-    """Median over clips of sampled std / real std, for each rotation axis: (3,)."""
-    ratios = []
-    for clip in clips:
-        sampled = model.generate(clip.inputs(tuple(model.config.features)), tuple(temperature.tolist()),
-                                 torch.Generator().manual_seed(0)).numpy()[:, :3]  # fmt: skip
-        real = relative_pose(clip.pose, clip.valid)[clip.valid][:, :3]
-        ratios.append(sampled.std(0) / np.maximum(real.std(0), 1e-3))
-    return np.median(ratios, axis=0)
+def sampled_speed(model: HeadPoseModel, clips: list[Clip], temperature: float) -> float:
+    """Mean angular speed (degrees/s) of smoothed motion sampled as the pipeline does, seed 0."""
+    features = tuple(model.config.features)
+    speeds = [angular_speed(smooth_pose(model.motion(clip.inputs(features), temperature,
+                                                     torch.Generator().manual_seed(0))), FPS)
+              for clip in clips]  # fmt: skip
+    return float(np.mean(speeds))
 
 
-def calibrate(model: HeadPoseModel, clips: list[Clip], low: float = 0.1, high: float = 6.0, rounds: int = 8
-              ) -> tuple[float, ...]:  # fmt: skip
-    """Per-axis temperatures (bisection in log space, all three axes at once); translations get their mean."""
-    low, high = np.full(3, low), np.full(3, high)
-    for _ in range(rounds):
-        middle = np.sqrt(low * high)
-        below = std_ratios(model, clips, np.concatenate([middle, [middle.mean()] * 3])) < 1.0
-        low, high = np.where(below, middle, low), np.where(below, high, middle)
-    rotation = np.sqrt(low * high)
-    return tuple(round(float(t), 3) for t in np.concatenate([rotation, [rotation.mean()] * 3]))
+def calibrate(model: HeadPoseModel, clips: list[Clip]) -> tuple[float, np.ndarray, float]:
+    """(temperature, real mean pose std (6,), real mean angular speed)."""
+    real_std = np.mean([relative_pose(c.pose, c.valid)[c.valid].std(0) for c in clips], axis=0)
+    real_speed = float(np.mean([tracked_pose_speed(c.pose, c.valid, FPS) for c in clips]))
+    print(f"real tracks: pose std {', '.join(f'{v:.2f}' for v in real_std)}; speed {real_speed:.1f} deg/s")
+    kept = TEMPERATURES[0]
+    for temperature in TEMPERATURES:
+        speed = sampled_speed(model, clips, temperature)
+        print(f"temperature {temperature:.1f}: sampled speed {speed:.1f} deg/s")
+        if speed > real_speed:
+            break
+        kept = temperature
+    return kept, real_std, real_speed
 
 
 def main() -> None:
@@ -49,16 +65,18 @@ def main() -> None:
     parser.add_argument("--model", type=Path, required=True)
     parser.add_argument("--data", type=Path, default=Path("runs/data"))
     parser.add_argument("--split", type=Path, default=Path("train/configs/split.yaml"))
-    parser.add_argument("--clips", type=int, default=16, help="longest training clips to use")
+    parser.add_argument("--exclude", nargs="*", default=list(LAB_CORPORA), help="clip name prefixes to leave out")
     args = parser.parse_args()
     train_clips, _ = split_clips(load_clips(args.data), args.split)
-    train_clips = sorted(train_clips, key=len, reverse=True)[: args.clips]
+    clips = [clip for clip in train_clips if not clip.name.startswith(tuple(args.exclude))]
     model = HeadPoseModel.from_pretrained(args.model, strict=True)
-    model.config.temperature = calibrate(model, train_clips)
+    temperature, std, speed = calibrate(model, clips)
+    model.config.temperature = temperature
+    model.config.default_pose_std = tuple(round(float(v), 3) for v in std)
+    model.config.default_pose_speed = round(speed, 2)
     model.save_pretrained(args.model)
-    ratios = std_ratios(model, train_clips, np.asarray(model.config.temperature))
-    summary = ", ".join(f"{r:.2f}" for r in ratios)
-    print(f"temperature {model.config.temperature} (sampled/real rotation std on training clips: {summary})")
+    print(f"kept temperature {temperature}, default pose std {model.config.default_pose_std}, "
+          f"speed {model.config.default_pose_speed} deg/s, from {len(clips)} training clips")  # fmt: skip
 
 
 if __name__ == "__main__":

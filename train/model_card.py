@@ -75,7 +75,10 @@ def main() -> None:
             for name, g in generators.items()
         ),
         f"| `head_pose_model/` | paper §3.2 probabilistic head pose (WaveNet, receptive field 255 frames, Gaussian "
-        f"NLL), default sampling temperature {pose_config['temperature']} | {', '.join(pose_config['features'])} |",
+        f"NLL), default sampling temperature {pose_config['temperature']}; without a style its motion is rescaled to "
+        f"the natural training talkers' spread (pitch, yaw, roll std "
+        f"{', '.join(f'{v:.1f}' for v in pose_config['default_pose_std'][:3])} degrees) and speed "
+        f"({pose_config['default_pose_speed']:.1f} degrees/s) | {', '.join(pose_config['features'])} |",
         *(
             [
                 "| `style_transfer/` | paper §5 style transfer network f (MLP 204→1024→512→256), pretrained on the "
@@ -145,9 +148,14 @@ def main() -> None:
         "figures above report), so those figures are somewhat optimistic.",
         "- ~11 minutes of video from ~55 speakers, mostly English; lip sync on other languages relies on "
         "pocketsphinx's English phones and on the log-mel generator.",
-        "- The head pose model's temperatures are calibrated on the training speakers, who turn their heads less "
-        "than the validation speakers: generated yaw is about half the validation speakers' (see above). Raise "
-        "`head_motion_scale` for livelier motion.",
+        "- The head pose model is under-dispersed: at temperatures where its motion does not jitter, it moves "
+        "the head about half as far as people do, and where it moves as far it jitters. So the default head motion "
+        "is sampled at the highest temperature that does not jitter (measured on the training clips) and rescaled "
+        "to the mean spread and speed of the training clips outside lab corpora (GRID, MEAD, RAVDESS speakers were "
+        "asked to keep still): every clip without a style gets that same spread, whatever its audio "
+        "(`train/calibrate_head_pose.py`). A first calibration matched the median of the longest training clips "
+        "and generated half the validation speakers' yaw; this rule was chosen after seeing that. A style replaces "
+        "the spread and speed with its reference's; `head_motion_scale` scales them.",
     ]
     if args.feature_report:
         lines += ["", "Feature comparison (`python benchmarks/feature_comparison.py ...`):", "", "```",

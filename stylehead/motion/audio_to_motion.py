@@ -56,9 +56,10 @@ class MotionControls:
     blinks: BlinkConfig | None = None  # None: the default blink rate and duration
     seed: int = 0  # same seed, same motion
     pose_std: tuple[float, ...] | None = None  # (6,) a style's head-motion spread (degrees, mm): the
-    # sampled motion is rescaled, value by value, to it (before head_motion_scale); None: as sampled
+    # sampled motion is rescaled, value by value, to it (before head_motion_scale); None: the head pose
+    # model's default_pose_std (the training clips' natural talkers), or as sampled if it has none
     pose_speed: float | None = None  # a style's mean angular head speed (degrees/s): the sampled motion
-    # is played faster or slower to reach it (before head_motion_scale); None: as sampled
+    # is played faster or slower to reach it (before head_motion_scale); None: as for pose_std
 
 
 class AudioToMotion:
@@ -187,20 +188,18 @@ class AudioToMotion:
     @torch.inference_mode()
     def head_motion(self, features: dict[str, np.ndarray], temperature: float | None = None, seed: int = 0
                     ) -> np.ndarray:  # fmt: skip
-        """(T, 6) sampled head pose (degrees, mm) about the subject's own pose.
-
-        The sampler starts from the average pose and takes a few seconds to settle into its
-        stationary motion, so it first runs over a warm-up (the opening frames of the same audio,
-        up to one receptive field) whose output is dropped; the result is then centred, so the
-        head moves about the portrait's pose instead of settling at an offset.
-        """
-        if temperature is None:
-            temperature = self.head_pose.config.temperature
+        """(T, 6) sampled head pose (degrees, mm) about the subject's own pose (see HeadPoseModel.motion)."""
         inputs = stack_inputs(tuple(self.head_pose.config.features), features)
-        warm_up = inputs[: min(len(inputs), self.head_pose.config.receptive_field)]
-        generator = torch.Generator().manual_seed(seed)
-        poses = self.head_pose.generate(torch.cat([warm_up, inputs]), temperature, generator).numpy()[len(warm_up) :]
-        return poses - poses.mean(0, keepdims=True)
+        return self.head_pose.motion(inputs, temperature, torch.Generator().manual_seed(seed))
+
+    def head_poses(self, features: dict[str, np.ndarray], controls: MotionControls) -> np.ndarray:
+        """(T, 6) head pose as the video shows it: sampled, smoothed, given the style's spread and
+        speed (or, without a style, those of the training clips' natural talkers), then scaled."""
+        config = self.head_pose.config
+        pose = smooth_pose(self.head_motion(features, controls.temperature, controls.seed))
+        std = controls.pose_std if controls.pose_std is not None else config.default_pose_std
+        speed = controls.pose_speed if controls.pose_speed is not None else config.default_pose_speed
+        return restyle_pose(pose, std, speed) * np.float32(controls.head_motion_scale)
 
     def __call__(self, audio: np.ndarray, controls: MotionControls | None = None) -> Motion:
         """Motion for (N,) float32 16 kHz audio."""
@@ -211,9 +210,7 @@ class AudioToMotion:
         if controls.still or controls.head_motion_scale == 0:
             pose = np.zeros((count, 6), np.float32)
         else:
-            pose = smooth_pose(self.head_motion(features, controls.temperature, controls.seed)[:count])
-            pose = restyle_pose(pose, controls.pose_std, controls.pose_speed)
-            pose = pose * np.float32(controls.head_motion_scale)
+            pose = self.head_poses(features, controls)[:count]
         rng = np.random.default_rng(controls.seed)
         blink = blink_curve(count, FPS, controls.blinks or BlinkConfig(), rng)
         return Motion(self.points, displacement, pose, blink)

@@ -37,6 +37,11 @@ class HeadPoseModelConfig:
     dropout: float = 0.2  # on the pose history (LSP's Dropout2d(0.5) on the input)
     # default sampling temperature, one value or one per pose value (train/calibrate_head_pose.py sets it)
     temperature: float | tuple[float, ...] = 1.0
+    # the head motion of people talking naturally in the training clips: without a style, the pipeline
+    # rescales sampled motion to this spread (6,) and mean angular speed (degrees/s), as a style's own
+    # statistics do (train/calibrate_head_pose.py measures them; None leaves the motion as sampled)
+    default_pose_std: tuple[float, ...] | None = None
+    default_pose_speed: float | None = None
 
     @property
     def receptive_field(self) -> int:
@@ -99,6 +104,21 @@ class HeadPoseModel(nn.Module, PyTorchModelHubMixin, library_name="stylehead", t
         """
         mean, sigma = self.forward(poses[:, :-1], audio)
         return gaussian_nll(mean / self.scale, sigma / self.scale, poses[:, 1:] / self.scale, mask)
+
+    def motion(self, audio: torch.Tensor, temperature: float | tuple[float, ...] | None = None,
+               generator: torch.Generator | None = None) -> np.ndarray:  # fmt: skip
+        """(T, 6) head motion about zero for (T, D) audio features, as the pipeline uses it.
+
+        The sampler starts from the average pose and takes a few seconds to settle into its
+        stationary motion, so it first runs over a warm-up (the opening frames of the same audio,
+        up to one receptive field) whose output is dropped; the result is then centred, so the
+        head moves about the portrait's pose instead of settling at an offset.
+        """
+        if temperature is None:
+            temperature = self.config.temperature
+        warm_up = audio[: min(len(audio), self.config.receptive_field)]
+        poses = self.generate(torch.cat([warm_up, audio]), temperature, generator).numpy()[len(warm_up) :]
+        return poses - poses.mean(0, keepdims=True)
 
     @torch.inference_mode()
     def generate(

@@ -26,11 +26,16 @@ def pose_statistics(track: Track) -> tuple[np.ndarray, np.ndarray]:
 
 def pose_speed(track: Track) -> float:
     """Mean angular speed of the head (degrees per second) over pairs of consecutive valid frames."""
-    rotation = relative_pose(track.pose, track.valid)[:, :3]
-    both = track.valid[1:] & track.valid[:-1]
+    return tracked_pose_speed(track.pose, track.valid, track.fps)
+
+
+def tracked_pose_speed(pose: np.ndarray, valid: np.ndarray, fps: float) -> float:
+    """:func:`pose_speed` of a (T, 6) tracked pose with a (T,) validity mask."""
+    rotation = relative_pose(pose, valid)[:, :3]
+    both = valid[1:] & valid[:-1]
     if not both.any():
         return 0.0
-    return float(np.linalg.norm(np.diff(rotation, axis=0)[both], axis=1).mean() * track.fps)
+    return float(np.linalg.norm(np.diff(rotation, axis=0)[both], axis=1).mean() * fps)
 
 
 def angular_speed(pose: np.ndarray, fps: float) -> float:
