@@ -7,7 +7,12 @@ For each video:
   portrait frame, scored against it: the best any transfer can reach with this renderer and tracker;
 - ``own shapes reversed``: its own mouth shapes played backwards with the neutral head pose, i.e.
   the right shapes out of step with the reference;
-- ``neutral``: the default motion driven by ``--audio``.
+- ``neutral``: the default motion driven by ``--audio``;
+- ``still``: the portrait frame with its mouth at rest, frozen: no motion at all.
+
+SLV compares landmark velocities frame by frame, so motion that is not in step with the reference
+costs more the more it moves; ``still`` shows how far stillness alone gets. The last line gives the
+mean of each figure over the videos and how much lower than ``neutral`` each method is.
 
     python benchmarks/style_floor.py ../shared/data/style/style_styletalk_nice_clip1.mp4 ... \
         [--audio ../shared/data/audio/lsp_00083.wav]
@@ -40,6 +45,7 @@ def main() -> None:
     args = parser.parse_args()
     model = AudioToMotion.from_pretrained()
     points = list(model.points)
+    scores: dict[str, list[dict]] = {}
     for video in args.videos:
         track = track_video(video)
         line = f"{video.name:<48}"
@@ -64,12 +70,22 @@ def main() -> None:
             )
             order = np.resize(np.flatnonzero(track.valid)[::-1], len(neutral))
             reversed_own = Motion(tuple(points), own[order].astype(np.float32), neutral.pose, neutral.blink, track.fps)
-            for name, motion in {"oracle": oracle, "own shapes reversed": reversed_own, "neutral": neutral}.items():
+            still = Motion(tuple(points), np.zeros_like(neutral.displacement), np.zeros_like(neutral.pose),
+                           np.zeros_like(neutral.blink), track.fps)  # fmt: skip
+            methods = {"oracle": oracle, "own shapes reversed": reversed_own, "neutral": neutral, "still": still}
+            for name, motion in methods.items():
                 landmarks = renderer.targets(motion).landmarks
                 landmarks = landmarks[track.valid] if len(landmarks) == count else landmarks
                 values = style_metrics(reference, landmarks)
+                scores.setdefault(name, []).append(values)
                 line += f" | {name}: SLD {values['sld']:.2f} SLV {values['slv']:.3f} SMD {values['smd']:.2f}"
         print(line, flush=True)
+    if scores:
+        means = {name: {k: float(np.mean([v[k] for v in rows])) for k in ("sld", "slv", "smd")}
+                 for name, rows in scores.items()}  # fmt: skip
+        print(f"mean over {len(scores['neutral'])} videos: " + " | ".join(
+            f"{name}: " + " ".join(f"{k.upper()} {m[k]:.3f} ({1 - m[k] / means['neutral'][k]:+.1%})" for k in m)
+            for name, m in means.items()))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -7,9 +7,10 @@ head. So, on the *training* speakers:
 
 - the temperature kept is the highest of a grid at which the sampled, smoothed motion is no faster
   than the real tracks: the most stationary motion that does not jitter;
-- the default head motion is the mean spread (std of each pose value) and mean angular speed of the
-  real tracks. Without a style the pipeline rescales the sampled motion to them, just as a style's
-  own statistics do (``AudioToMotion.head_poses``).
+- the default head motion is the spread (std of each pose value) and angular speed of the typical
+  real track: the median over clips, since a few clips (people walking, turning to someone off
+  camera) move far more than the rest and would pull a mean up. Without a style the pipeline
+  rescales the sampled motion to them, just as a style's own statistics do (``AudioToMotion.head_poses``).
 
 Both go into the model's config.json. Validation speakers are never used for it. Clips from lab
 corpora (GRID, MEAD, RAVDESS), whose speakers were asked to face the camera and keep still, are left
@@ -37,18 +38,18 @@ TEMPERATURES = (1.0, 1.2, 1.4, 1.6, 1.8, 2.0, 2.2, 2.4)
 
 
 def sampled_speed(model: HeadPoseModel, clips: list[Clip], temperature: float) -> float:
-    """Mean angular speed (degrees/s) of smoothed motion sampled as the pipeline does, seed 0."""
+    """Median over clips of the angular speed (degrees/s) of smoothed motion sampled as the pipeline does."""
     features = tuple(model.config.features)
     speeds = [angular_speed(smooth_pose(model.motion(clip.inputs(features), temperature,
                                                      torch.Generator().manual_seed(0))), FPS)
               for clip in clips]  # fmt: skip
-    return float(np.mean(speeds))
+    return float(np.median(speeds))
 
 
 def calibrate(model: HeadPoseModel, clips: list[Clip]) -> tuple[float, np.ndarray, float]:
-    """(temperature, real mean pose std (6,), real mean angular speed)."""
-    real_std = np.mean([relative_pose(c.pose, c.valid)[c.valid].std(0) for c in clips], axis=0)
-    real_speed = float(np.mean([tracked_pose_speed(c.pose, c.valid, FPS) for c in clips]))
+    """(temperature, real pose std (6,) and angular speed, each the median over clips)."""
+    real_std = np.median([relative_pose(c.pose, c.valid)[c.valid].std(0) for c in clips], axis=0)
+    real_speed = float(np.median([tracked_pose_speed(c.pose, c.valid, FPS) for c in clips]))
     print(f"real tracks: pose std {', '.join(f'{v:.2f}' for v in real_std)}; speed {real_speed:.1f} deg/s")
     kept = TEMPERATURES[0]
     for temperature in TEMPERATURES:
