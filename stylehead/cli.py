@@ -251,7 +251,7 @@ def cmd_evaluate_talking_head(args: argparse.Namespace) -> None:
     output = check_writable(args.output, overwrite=args.overwrite)
     pipeline = StyleHeadPipeline.from_pretrained(args.weights)
     report = evaluate_talking_head(
-        clips, pipeline, seed=args.seed, mouth_scale=args.mouth_scale,
+        clips, pipeline, seed=args.seed, mouth_scale=args.mouth_scale, head_motion_scale=args.head_motion_scale,
         progress=lambda row: print(f"  {row['clip']}: {row['frames']} frames, LMD model {row['model']['lmd']:.2f}, "
                                    f"static {row['static']['lmd']:.2f}", file=sys.stderr),
     )  # fmt: skip
@@ -479,6 +479,8 @@ def build_parser() -> argparse.ArgumentParser:
     talking.add_argument("-o", "--output", required=True, help="the JSON report to write")
     talking.add_argument("--seed", type=int, default=0, help="head motion and blink seed")
     talking.add_argument("--mouth-scale", type=float, default=1.0, help="mouth motion amplitude")
+    talking.add_argument("--head-motion-scale", type=float, default=1.0,
+                         help="head motion amplitude (0: the head holds the source frame's pose)")  # fmt: skip
     _add_weights_and_overwrite(talking, "the report")
     talking.set_defaults(run=cmd_evaluate_talking_head)
     style = benches.add_parser("style", help="the paper's Table 3: SLD, SLV, SMD and head pose, neutral vs transferred",
