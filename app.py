@@ -62,11 +62,10 @@ def get_pipeline():
 def renderer_choices() -> list[str]:
     """``warp``, plus ``neural`` when Style-Aware Generator weights are set up (checked without loading them)."""
     from stylehead.hub import resolve_weights
-    from stylehead.pipeline import GENERATOR_FOLDER
+    from stylehead.pipeline import generator_folder
 
-    folder = os.environ.get("STYLEHEAD_GENERATOR")
-    bundled = resolve_weights() / GENERATOR_FOLDER if not folder else Path(folder)
-    return ["warp", "neural"] if (bundled / "model.safetensors").exists() else ["warp"]
+    folder = generator_folder(resolve_weights(), os.environ.get("STYLEHEAD_GENERATOR") or None)
+    return ["warp", "neural"] if folder is not None and (folder / "model.safetensors").exists() else ["warp"]
 
 
 def default_renderer() -> str:

@@ -26,7 +26,7 @@ import numpy as np
 from stylehead.audio.features import num_video_frames
 from stylehead.face.frontal import to_face_frame
 from stylehead.face.tracking import track_video
-from stylehead.media import read_audio
+from stylehead.media import read_audio, read_frames
 from stylehead.media.ffmpeg import probe
 from stylehead.metrics import style_metrics
 from stylehead.motion.audio_to_motion import AudioToMotion, Motion, MotionControls
@@ -34,7 +34,7 @@ from stylehead.motion.landmark_video import resample_motion
 from stylehead.motion.training_data import relative_pose
 from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
 from stylehead.style.learn import _face_at_60fps, lip_sync
-from stylehead.style_eval import _frame, portrait_frame
+from stylehead.style_eval import portrait_frame
 
 
 def main() -> None:
@@ -56,7 +56,7 @@ def main() -> None:
             line += f" sync {lip_sync(generated, face, rest, valid, model.points):+.2f}"
         if not args.no_oracle:
             frame = portrait_frame(track)
-            portrait = Portrait.from_image(_frame(video, frame), video.name)
+            portrait = Portrait.from_image(read_frames(video, {frame})[frame], video.name)
             renderer = WarpRenderer(portrait, RenderConfig(mode="full", size="original"))
             own = (to_face_frame(track.landmarks, track.pose, track.image_size) - portrait.rest)[:, points]
             pose = relative_pose(track.pose, track.valid)

@@ -254,6 +254,16 @@ class StyleHeadPipeline:
         return NeuralRenderer(portrait, self.generator, references, config, device=device)
 
 
+def generator_folder(weights: Path | None, folder: str | Path | None) -> Path | None:
+    """The Style-Aware Generator folder to use: ``folder`` when one is given, else the weights bundle's
+    ``style_aware_generator/`` when it holds weights, else None."""
+    if folder is not None:
+        return Path(folder)
+    if weights is None or not (weights / GENERATOR_FOLDER / "model.safetensors").exists():
+        return None
+    return weights / GENERATOR_FOLDER
+
+
 def load_generator(weights: Path | None, folder: str | Path | None, in_channels: int | None = None):
     """The Style-Aware Generator in ``folder`` (or in ``weights/style_aware_generator``), or None when there is none.
 
@@ -264,10 +274,9 @@ def load_generator(weights: Path | None, folder: str | Path | None, in_channels:
     from stylehead.render.neural_inputs import INPUT_CHANNELS
     from stylehead.safe_loading import load_component
 
+    folder = generator_folder(weights, folder)
     if folder is None:
-        if weights is None or not (weights / GENERATOR_FOLDER / "model.safetensors").exists():
-            return None
-        folder = weights / GENERATOR_FOLDER
+        return None
     generator = load_component(StyleAwareGenerator, folder)  # refuses a folder without config and weights
     expected = in_channels or INPUT_CHANNELS
     if generator.config.in_channels != expected:

@@ -25,8 +25,8 @@ from stylehead.face.align import FaceCrop
 from stylehead.media.image import decode_jpeg
 from stylehead.render.generator import StyleAwareGenerator
 from stylehead.render.image_metrics import face_and_mouth_scores, mean_scores
-from stylehead.render.neural_inputs import generator_input, mapping_input, region_masks, to_uint8
-from stylehead.render.neural_renderer import blend_face
+from stylehead.render.neural_inputs import mapping_input, region_masks, to_uint8
+from stylehead.render.neural_renderer import blend_face, draw_face
 from stylehead.render.style_mapping import warp_to
 from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
 
@@ -67,8 +67,7 @@ def evaluate_clip(path: Path, generators: dict[str, StyleAwareGenerator], style_
         frames = {"warp": warped}
         for name, generator in generators.items():
             mark = time.perf_counter()
-            inputs = generator_input(landmarks, source, patterns)[None].to(device)
-            face = to_uint8(generator(inputs)[0])
+            face = draw_face(generator, landmarks, source, patterns, device)
             frames[name] = blend_face(warped, face, landmarks, identity)
             timing[name] += time.perf_counter() - mark + warp_time  # the neural frame starts from the warp frame
         for name, frame in frames.items():

@@ -24,7 +24,7 @@ import numpy as np
 
 from stylehead.errors import StyleheadError
 from stylehead.face.tracking import Track
-from stylehead.media import SAMPLE_RATE, VideoReader, read_audio
+from stylehead.media import SAMPLE_RATE, read_audio, read_frames
 from stylehead.metrics import style_metrics
 from stylehead.motion.audio_to_motion import AudioToMotion, MotionControls
 from stylehead.motion.landmark_video import resample_motion
@@ -38,13 +38,6 @@ METHODS = ("neutral", "transferred")
 KEYS = ("sld", "slv", "smd", "pose_std_ratio", "pose_speed_ratio")
 MIN_SECONDS = 6.0
 MAX_SECONDS = 20.0
-
-
-def _frame(path: Path, index: int) -> np.ndarray:
-    for i, frame in enumerate(VideoReader(path)):
-        if i == index:
-            return frame
-    raise StyleheadError(f"{path.name} ended before frame {index}.")
 
 
 def portrait_frame(track: Track) -> int:
@@ -68,7 +61,8 @@ def evaluate_reference(path: Path, audio_path: Path, motion_model: AudioToMotion
 
     track = track_video(path)
     pack = learn_style(path, motion_model, config=config, track=track)
-    portrait = Portrait.from_image(_frame(path, portrait_frame(track)), path.name)
+    frame = portrait_frame(track)
+    portrait = Portrait.from_image(read_frames(path, {frame})[frame], path.name)
     renderer = WarpRenderer(portrait, RenderConfig(mode="full", size="original"))
     seconds = float(np.clip(len(track) / track.fps, MIN_SECONDS, MAX_SECONDS))
     audio = read_audio(audio_path)[: round(seconds * SAMPLE_RATE)]

@@ -20,23 +20,12 @@ import numpy as np
 from stylehead.errors import StyleheadError
 from stylehead.face.landmarks import mouth_opening
 from stylehead.face.tracking import track_video
-from stylehead.media import SAMPLE_RATE, VideoReader, read_audio
+from stylehead.media import SAMPLE_RATE, read_audio, read_frames
 from stylehead.metrics import cpbd, talking_head_metrics
 from stylehead.pipeline import FPS_CHOICES, StyleHeadPipeline
 
 METHODS = ("model", "static")
 KEYS = ("lmd", "dl", "dv", "da", "cpbd")
-
-
-def _frames_at(path: Path, indices: set[int]) -> dict[int, np.ndarray]:
-    """Decode the frames with these indices (one pass)."""
-    out = {}
-    for index, frame in enumerate(VideoReader(path)):
-        if index in indices:
-            out[index] = frame
-        if len(out) == len(indices):
-            break
-    return out
 
 
 def evaluate_clip(path: Path, pipeline: StyleHeadPipeline, work_dir: Path, seed: int = 0, cpbd_frames: int = 6,
@@ -47,7 +36,7 @@ def evaluate_clip(path: Path, pipeline: StyleHeadPipeline, work_dir: Path, seed:
     if not real.valid.any():
         raise StyleheadError(f"No face was found in {path.name}.")
     first = int(np.argmax(real.valid))
-    source = _frames_at(path, {first})[first]
+    source = read_frames(path, {first})[first]
     fps = min(FPS_CHOICES, key=lambda choice: abs(choice - real.fps))
     driving = audio[round(first / real.fps * SAMPLE_RATE) :]
     result = pipeline(source, driving, work_dir / f"{path.stem}.mp4", fps=fps, size="original", mode="full",
@@ -73,10 +62,10 @@ def evaluate_clip(path: Path, pipeline: StyleHeadPipeline, work_dir: Path, seed:
         "fps": fps,
         "model": {
             **talking_head_metrics(gen_landmarks, real_landmarks),
-            "cpbd": cpbd(list(_frames_at(result.video, sample).values())),
+            "cpbd": cpbd(list(read_frames(result.video, sample).values())),
         },
         "static": {**talking_head_metrics(static_landmarks, real_landmarks), "cpbd": cpbd([source])},
-        "real": {"cpbd": cpbd(list(_frames_at(path, real_sample).values()))},
+        "real": {"cpbd": cpbd(list(read_frames(path, real_sample).values()))},
         # Diagnostics: the landmarks the renderer was told to draw, scored the same way (no video, so
         # no CPBD), and how much the real and the commanded mouth open and close.
         "commanded": talking_head_metrics(commanded, real_landmarks),

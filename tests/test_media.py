@@ -8,7 +8,7 @@ import soundfile
 from PIL import Image
 
 from stylehead.errors import MediaError
-from stylehead.media import VideoReader, VideoWriter, probe, read_audio, read_image
+from stylehead.media import VideoReader, VideoWriter, probe, read_audio, read_frames, read_image
 from stylehead.media.ffmpeg import ffmpeg_exe
 from tests.synthetic import tone, write_still_video
 
@@ -170,6 +170,20 @@ def test_writer_aborts_without_leaving_a_file_and_keeps_an_existing_one(tmp_path
         raise RuntimeError("render failed")
     assert target.read_bytes() == b"user's file"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.mp4"]
+
+
+def test_read_frames_picks_frames_by_index_and_names_a_missing_one(tmp_path):
+    path = tmp_path / "ramp.mp4"
+    with VideoWriter(path, fps=25) as writer:
+        for level in range(0, 250, 50):  # 5 frames of distinct grey levels
+            writer.write(np.full((64, 64, 3), level, np.uint8))
+    every = list(VideoReader(path))
+    frames = read_frames(path, {1, 3})
+    assert sorted(frames) == [1, 3]
+    assert np.array_equal(frames[1], every[1]) and np.array_equal(frames[3], every[3])
+    frames[1][0, 0] = 7  # the caller owns (and may change) what it gets
+    with pytest.raises(MediaError, match="ended before frame 9"):
+        read_frames(path, {0, 9})
 
 
 def test_video_reader_refuses_audio_only_files(tmp_path):

@@ -30,22 +30,12 @@ import yaml
 from stylehead.errors import StyleheadError
 from stylehead.face.align import transform_points
 from stylehead.face.tracking import track_video
-from stylehead.media import VIDEO_SUFFIXES, VideoReader
+from stylehead.media import VIDEO_SUFFIXES, read_frames
 from stylehead.media.image import encode_jpeg
 from stylehead.render.neural_inputs import crop_matrix, cut
 from stylehead.render.style_mapping import patterns_for_image, warp_to
 from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
 from stylehead.style.references import TEMPLATES, find_references
-
-
-def frames_at(path: Path, indices: set[int]) -> dict[int, np.ndarray]:
-    frames = {}
-    for index, frame in enumerate(VideoReader(path)):
-        if index in indices:
-            frames[index] = frame.copy()
-        if len(frames) == len(indices):
-            break
-    return frames
 
 
 def prepare_clip(path: Path, size: int, targets: int, quality: int, seed: int) -> dict[str, np.ndarray]:
@@ -61,7 +51,7 @@ def prepare_clip(path: Path, size: int, targets: int, quality: int, seed: int) -
     spread = np.linspace(0, len(pool) - 1, targets)
     jitter = rng.uniform(-0.5, 0.5, targets) * (len(pool) / targets)
     picks = np.unique(pool[np.clip(np.round(spread + jitter), 0, len(pool) - 1).astype(int)])
-    frames = frames_at(path, {source, *chosen, *picks.tolist()})
+    frames = read_frames(path, {source, *chosen, *picks.tolist()})
     matrix = crop_matrix(track.landmarks[source], size)
 
     def crop(index: int) -> tuple[np.ndarray, np.ndarray]:

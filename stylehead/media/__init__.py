@@ -12,7 +12,7 @@ from stylehead.media.audio import (
 from stylehead.media.ffmpeg import MediaInfo, probe
 from stylehead.media.files import atomic_output, check_readable, check_writable
 from stylehead.media.image import IMAGE_FORMATS, IMAGE_SUFFIXES, MAX_IMAGE_PIXELS, read_image, write_image
-from stylehead.media.video import VIDEO_FORMATS, VIDEO_SUFFIXES, VideoReader, VideoWriter, read_video
+from stylehead.media.video import VIDEO_FORMATS, VIDEO_SUFFIXES, VideoReader, VideoWriter, read_frames, read_video
 
 __all__ = [
     "AUDIO_FORMATS",
@@ -32,6 +32,7 @@ __all__ = [
     "check_writable",
     "probe",
     "read_audio",
+    "read_frames",
     "read_image",
     "read_video",
     "resample",

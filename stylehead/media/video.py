@@ -66,6 +66,20 @@ class VideoReader:
             raise MediaError(f"{self.path.name} holds no video frames; give a video with at least one frame.")
 
 
+def read_frames(path: str | Path, indices: set[int]) -> dict[int, np.ndarray]:
+    """The frames of ``path`` with these indices, decoded in one pass that stops after the last one."""
+    frames: dict[int, np.ndarray] = {}
+    for index, frame in enumerate(VideoReader(path)):
+        if index in indices:
+            frames[index] = frame.copy()
+        if len(frames) == len(indices):
+            break
+    missing = sorted(set(indices) - set(frames))
+    if missing:
+        raise MediaError(f"{Path(path).name} ended before frame {missing[0]}.")
+    return frames
+
+
 def read_video(path: str | Path, max_seconds: float | None = None) -> tuple[np.ndarray, float]:
     """Read a whole (short) video into memory: ((T, H, W, 3) uint8 RGB, fps)."""
     reader = VideoReader(path, max_seconds=max_seconds)

@@ -46,18 +46,19 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
     return scaled.to(torch.uint8).cpu().numpy()
 
 
+def _facial_map(landmarks: np.ndarray, size: int) -> torch.Tensor:
+    """(1, S, S): the facial map of (68, 2) crop landmarks, lines 2 pixels wide per 256."""
+    return to_unit(draw_facial_map(landmarks, size=size, thickness=max(1, size // 256 * 2))[..., None])
+
+
 def generator_input(landmarks: np.ndarray, source: np.ndarray, patterns: np.ndarray) -> torch.Tensor:
     """(16, S, S) float32: the facial map of (68, 2) crop landmarks, the (S, S, 3) source, the (4, S, S, 3) ISPs."""
-    size = source.shape[0]
-    facial_map = draw_facial_map(landmarks, size=size, thickness=max(1, size // 256 * 2))
-    parts = [to_unit(facial_map[..., None]), to_unit(source), *to_unit(patterns)]
-    return torch.cat(parts, dim=0)
+    return torch.cat([_facial_map(landmarks, source.shape[0]), to_unit(source), *to_unit(patterns)], dim=0)
 
 
 def mapping_input(landmarks: np.ndarray, warped: np.ndarray) -> torch.Tensor:
     """(4, S, S): what Style Mapping's intermediate generator reads, the facial map and the warped image."""
-    facial_map = draw_facial_map(landmarks, size=warped.shape[0], thickness=max(1, warped.shape[0] // 256 * 2))
-    return torch.cat([to_unit(facial_map[..., None]), to_unit(warped)], dim=0)
+    return torch.cat([_facial_map(landmarks, warped.shape[0]), to_unit(warped)], dim=0)
 
 
 def _polygon(mask: np.ndarray, points: np.ndarray, value: float) -> None:

@@ -52,17 +52,19 @@ class NeuralRenderer:
     def targets(self, motion) -> FrameTargets:
         return self.warp.targets(motion)
 
-    @torch.no_grad()
-    def face(self, landmarks: np.ndarray) -> np.ndarray:
-        """The generator's (S, S, 3) uint8 face crop for (68, 2) crop landmarks."""
-        inputs = generator_input(landmarks, self.source, self.patterns)[None].to(self.device)
-        return to_uint8(self.generator(inputs)[0])
-
     def render(self, landmarks: np.ndarray, head: np.ndarray) -> np.ndarray:
         """One (H, W, 3) uint8 frame for (68, 2) canvas landmarks and a (2, 3) head affine."""
         frame = self.warp.render(landmarks, head)
         crop_landmarks = transform_points(landmarks.astype(np.float64), self.canvas_to_crop)
-        return blend_face(frame, self.face(crop_landmarks), crop_landmarks, self._crop)
+        face = draw_face(self.generator, crop_landmarks, self.source, self.patterns, self.device)
+        return blend_face(frame, face, crop_landmarks, self._crop)
+
+
+@torch.no_grad()
+def draw_face(generator: StyleAwareGenerator, landmarks: np.ndarray, source: np.ndarray, patterns: np.ndarray,
+              device: torch.device) -> np.ndarray:  # fmt: skip
+    """The generator's (S, S, 3) uint8 face crop for (68, 2) crop landmarks, the source crop and the ISPs."""
+    return to_uint8(generator(generator_input(landmarks, source, patterns)[None].to(device))[0])
 
 
 def face_mask(crop_landmarks: np.ndarray, side: int) -> np.ndarray:
