@@ -29,8 +29,12 @@ KEYS = ("lmd", "dl", "dv", "da", "cpbd")
 
 
 def evaluate_clip(path: Path, pipeline: StyleHeadPipeline, work_dir: Path, seed: int = 0, cpbd_frames: int = 6,
-                  **controls) -> dict:  # fmt: skip
-    """Score one clip; :class:`StyleheadError` when it has no sound or no face."""
+                  keep_landmarks: bool = False, **controls) -> dict:  # fmt: skip
+    """Score one clip; :class:`StyleheadError` when it has no sound or no face.
+
+    ``keep_landmarks`` adds the paired (T, 68, 2) arrays that were scored, ``landmarks`` →
+    ``generated``, ``real``, ``commanded`` (for diagnostics; not JSON).
+    """
     audio = read_audio(path)
     real = track_video(path)
     if not real.valid.any():
@@ -56,7 +60,7 @@ def evaluate_clip(path: Path, pipeline: StyleHeadPipeline, work_dir: Path, seed:
     static_landmarks = np.repeat(real.landmarks[first][None], len(real_landmarks), axis=0)
     sample = set(np.linspace(0, len(generated) - 1, cpbd_frames).round().astype(int).tolist())
     real_sample = set(np.linspace(first, len(real) - 1, cpbd_frames).round().astype(int).tolist())
-    return {
+    row = {
         "clip": path.name,
         "frames": int(pair_valid.sum()),
         "fps": fps,
@@ -74,6 +78,9 @@ def evaluate_clip(path: Path, pipeline: StyleHeadPipeline, work_dir: Path, seed:
             "commanded": float(mouth_opening(commanded).std()),
         },
     }
+    if keep_landmarks:
+        row["landmarks"] = {"generated": gen_landmarks, "real": real_landmarks, "commanded": commanded}
+    return row
 
 
 def evaluate_talking_head(clips: list[Path], pipeline: StyleHeadPipeline, seed: int = 0,

@@ -148,9 +148,10 @@ def main() -> None:
         "figures above report), so those figures are somewhat optimistic.",
         "- ~11 minutes of video from ~55 speakers, mostly English; lip sync on other languages relies on "
         "pocketsphinx's English phones and on the log-mel generator.",
-        "- The head pose model is under-dispersed: at temperatures where its motion does not jitter, it moves "
-        "the head about half as far as people do, and where it moves as far it jitters. So the default head motion "
-        "is sampled at the highest temperature that does not jitter (measured on the training clips) and rescaled "
+        "- The head pose model is under-dispersed: at temperatures where its motion is no faster than real heads, "
+        "it moves the head 0.3-0.75x as far as people do, and where it moves as far it jitters (2.8-5.3x faster; "
+        "`train/calibrate_head_pose.py` prints both). So the default head motion is sampled at the highest "
+        "temperature that is not too fast (measured on the training clips) and rescaled "
         "to the spread and speed of the typical (median) training clip outside lab corpora (GRID, MEAD, RAVDESS "
         "speakers were asked to keep still): every clip without a style gets that same spread, whatever its audio "
         "(`train/calibrate_head_pose.py`). This rule was chosen after seeing validation figures: a first "
