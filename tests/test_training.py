@@ -191,3 +191,19 @@ def test_evaluate_renderer_scores_warp_and_neural_on_the_same_frames(render_data
         assert set(report["summary"][name]) >= {"face_l1", "face_psnr", "face_ssim", "mouth_l1", "cpbd"}
     assert report["summary"]["warp"]["mouth_l1"] < report["summary"]["neural"]["mouth_l1"]  # 2 steps learn nothing
     assert report["mouth_winner"] == "warp"
+
+
+def test_bundle_weights_keeps_every_generator_of_an_ensemble(tiny_data, tmp_path):
+    """Two runs reading the same features (other seeds) get their own folders instead of overwriting."""
+    from stylehead.motion.audio_to_motion import AudioToMotion
+
+    run("train_motion.py", tiny_data, tmp_path / "motion", "window=60", "stride=20", TINY_MOTION)
+    run("train_head_pose.py", tiny_data, tmp_path / "pose", "window=60", "stride=30", TINY_POSE)
+    motion = str(tmp_path / "motion")
+    command = [sys.executable, str(REPO / "train" / "bundle_weights.py"), "--motion", motion, motion, motion,
+               "--head-pose", str(tmp_path / "pose"), "--output", str(tmp_path / "bundle")]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=REPO)
+    assert result.returncode == 0, result.stderr[-3000:]
+    folders = sorted(p.name for p in (tmp_path / "bundle").glob("mouth_eye_generator*"))
+    assert folders == ["mouth_eye_generator", "mouth_eye_generator_phones", "mouth_eye_generator_phones_2"]
+    assert len(AudioToMotion.from_pretrained(tmp_path / "bundle").generators) == 3
