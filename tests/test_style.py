@@ -124,6 +124,70 @@ def test_style_pack_round_trip(tmp_path):
         loaded.deltas["mouth_eye_generator.out.weight"], pack.deltas["mouth_eye_generator.out.weight"]
     )
     assert loaded.blink_rate_per_minute == pytest.approx(14.0) and loaded.metrics == {"sld": 1.5}
+    assert loaded.pose_track is None  # a version-1 pack: no head-motion track
+
+
+def test_a_pack_keeps_its_head_motion_track_and_refuses_a_malformed_one(tmp_path):
+    from safetensors import safe_open
+    from safetensors.numpy import load_file, save_file
+
+    from stylehead.errors import StyleheadError
+    from stylehead.style.pack import StylePack
+
+    track = np.random.default_rng(1).normal(0, 2, (300, 6)).astype(np.float32)
+    path = sample_pack(pose_track=track).save(tmp_path / "moving.safetensors")
+    with safe_open(str(path), "numpy") as handle:
+        metadata = handle.metadata()
+    assert metadata["version"] == "2"
+    assert np.array_equal(StylePack.load(path).pose_track, track)
+    for name, bad in {"columns": track[:, :4], "one frame": track[:1], "half": track.astype(np.float16)}.items():
+        if name != "half":  # saving casts a track to float32; the file must hold float32
+            with pytest.raises(StyleheadError, match="pose.track"):
+                sample_pack(pose_track=bad).save(tmp_path / f"{name}.safetensors")
+        tensors = {**load_file(str(path)), "pose.track": np.ascontiguousarray(bad)}  # behind the validator's back
+        save_file(tensors, str(tmp_path / f"{name}.safetensors"), metadata=metadata)
+        with pytest.raises(StyleheadError, match="pose.track"):
+            StylePack.load(tmp_path / f"{name}.safetensors")
+    tensors = load_file(str(path))
+    del tensors["pose.track"]  # version 2 promises a track
+    save_file(tensors, str(tmp_path / "trackless.safetensors"), metadata=metadata)
+    with pytest.raises(StyleheadError, match="pose.track is missing"):
+        StylePack.load(tmp_path / "trackless.safetensors")
+    save_file(load_file(str(path)), str(tmp_path / "future.safetensors"), metadata={**metadata, "version": "3"})
+    with pytest.raises(StyleheadError, match="version '3'"):
+        StylePack.load(tmp_path / "future.safetensors")
+
+
+def test_a_style_replays_its_reference_head_motion_forward_without_jumps(speech_path):
+    from stylehead.media import read_audio
+    from stylehead.motion.audio_to_motion import AudioToMotion, MotionControls, replay_pose
+    from stylehead.style.library import styled
+
+    t = np.arange(400, dtype=np.float32)
+    track = np.stack([3 * np.sin(t / 20), 5 * np.sin(t / 31), np.sin(t / 11), t / 100, 0 * t, 0 * t], 1)
+    track = track.astype(np.float32)
+    played = replay_pose(track, 1500, seed=3)  # longer than the track: it goes round several times
+    steps = np.abs(np.diff(played[:, :3], axis=0)).max(0)
+    assert (steps <= np.abs(np.diff(track[:, :3], axis=0)).max(0) * 1.5 + 0.2).all()  # no jump, at the seam either
+    assert np.array_equal(replay_pose(track, 1500, seed=3), played)
+    assert not np.array_equal(replay_pose(track, 1500, seed=4), played)
+    # away from the seam it is the track itself, playing forward
+    matches = [i for i in range(len(played) - 50) if np.allclose(played[i : i + 50], track[100:150])]
+    assert matches
+    model = AudioToMotion.from_pretrained()
+    styled_model, controls = styled(model, sample_pack(pose_track=track, deltas={}), MotionControls(seed=0))
+    audio = read_audio(speech_path)[: 4 * 16000]
+    motion = styled_model(audio, controls)
+    assert np.array_equal(motion.pose, replay_pose(track, len(motion), seed=0))
+    half = styled_model(audio, dataclasses_replace(controls, head_motion_scale=0.5))
+    assert np.allclose(half.pose, 0.5 * motion.pose)
+    assert not styled_model(audio, dataclasses_replace(controls, still=True)).pose.any()
+
+
+def dataclasses_replace(controls, **changes):
+    import dataclasses
+
+    return dataclasses.replace(controls, **changes)
 
 
 def test_pickles_and_crafted_files_are_refused(tmp_path):

@@ -60,6 +60,9 @@ class MotionControls:
     # model's default_pose_std (the training clips' natural talkers), or as sampled if it has none
     pose_speed: float | None = None  # a style's mean angular head speed (degrees/s): the sampled motion
     # is played faster or slower to reach it (before head_motion_scale); None: as for pose_std
+    pose_track: np.ndarray | None = None  # (N, 6) a style's own head motion at 60 fps (degrees, mm): played
+    # (replay_pose) instead of sampling the head pose model, then head_motion_scale; pose_std and
+    # pose_speed are then not used
 
 
 class AudioToMotion:
@@ -209,11 +212,33 @@ class AudioToMotion:
         count = len(displacement)
         if controls.still or controls.head_motion_scale == 0:
             pose = np.zeros((count, 6), np.float32)
+        elif controls.pose_track is not None:
+            pose = replay_pose(controls.pose_track, count, controls.seed) * np.float32(controls.head_motion_scale)
         else:
             pose = self.head_poses(features, controls)[:count]
         rng = np.random.default_rng(controls.seed)
         blink = blink_curve(count, FPS, controls.blinks or BlinkConfig(), rng)
         return Motion(self.points, displacement, pose, blink)
+
+
+LOOP_CROSSFADE_SECONDS = 0.5  # a replayed head motion blends its end into its start over this long
+
+
+def replay_pose(track: np.ndarray, count: int, seed: int = 0, fps: float = FPS) -> np.ndarray:
+    """(count, 6) head motion played from a style's own (N, 6) track (degrees, mm, at ``fps``).
+
+    It plays forward from a frame the seed picks and, at the track's end, goes round again: the
+    last :data:`LOOP_CROSSFADE_SECONDS` are blended into the first, so the head never jumps, nor
+    turns back on itself as a mirrored loop would.
+    """
+    track = np.asarray(track, np.float32)
+    fade = min(round(LOOP_CROSSFADE_SECONDS * fps), len(track) // 4)
+    cycle = track[: len(track) - fade].copy()
+    if fade:
+        weight = (np.arange(1, fade + 1, dtype=np.float32) / (fade + 1))[:, None]
+        cycle[:fade] = weight * track[:fade] + (1 - weight) * track[len(track) - fade :]
+    start = int(np.random.default_rng(seed).integers(len(cycle)))
+    return cycle[(start + np.arange(count)) % len(cycle)]
 
 
 def restyle_pose(pose: np.ndarray, std: tuple[float, ...] | None, speed: float | None, fps: float = FPS

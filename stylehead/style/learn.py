@@ -3,7 +3,8 @@
 1. Track the face (68 landmarks and head pose per frame).
 2. Find the four Style Reference Images (:mod:`stylehead.style.references`), by phones when the
    video has sound.
-3. Measure the head-pose statistics (spread and speed) and the blinks (:mod:`stylehead.style.statistics`).
+3. Keep the head motion (the pose track at 60 fps, which a style replays), measure its statistics
+   (spread and speed) and the blinks (:mod:`stylehead.style.statistics`).
 4. Fine-tune the mouth and eye generators towards the reference's motion
    (:mod:`stylehead.style.fine_tune`): on its own sound when it has one, else on the bundled
    driving speech.
@@ -31,7 +32,7 @@ from stylehead.style.fine_tune import FineTuneConfig, StyleData, fine_tune
 from stylehead.style.moments import fold_affine, match_moments
 from stylehead.style.pack import StylePack
 from stylehead.style.references import find_references
-from stylehead.style.statistics import blink_statistics, pose_speed, pose_statistics
+from stylehead.style.statistics import blink_statistics, pose_speed, pose_statistics, pose_track
 
 DRIVING_SPEECH = Path(__file__).parent / "driving_speech.safetensors"  # examples/speech.wav, 16-bit 16 kHz
 MOMENT_POINTS = tuple(range(48, 68)) + tuple(range(5, 12))  # mouth and lower jaw (the eyes keep their blinks)
@@ -188,7 +189,7 @@ def learn_style(
     for original, begun, tuned_delta in zip(motion_model.generators, start, tuned_deltas, strict=True):
         before, after = dict(original.named_parameters()), dict(begun.named_parameters())
         deltas.append({key: after[key].detach() - before[key].detach() + value for key, value in tuned_delta.items()})
-    learned = ["head pose (spread and speed)", "blinks (rate and duration)", "reference images"]
+    learned = ["head motion (the reference's own, replayed)", "blinks (rate and duration)", "reference images"]
     if track.faces > 1:
         learned.append(f"all of it from the largest of the {track.faces} faces in view")
     not_learned = []
@@ -223,4 +224,5 @@ def learn_style(
             for key, value in delta.items()
         },
         base=motion_model.fingerprint,
+        pose_track=pose_track(track),
     )

@@ -38,7 +38,8 @@ def load_style(style: "str | Path | StylePack", motion_model: AudioToMotion,
 
 def styled(motion_model: AudioToMotion, pack: StylePack, controls: MotionControls,
            blink_rate: float | None = None) -> tuple[AudioToMotion, MotionControls]:  # fmt: skip
-    """The motion model with the style's weights, and controls with its head-pose and blink statistics.
+    """The motion model with the style's weights, and controls with its head motion (the reference's
+    own, replayed; for a pack without it, the head pose model's rescaled to its statistics) and blinks.
 
     A ``blink_rate`` the user set wins over the style's.
     """
@@ -47,6 +48,7 @@ def styled(motion_model: AudioToMotion, pack: StylePack, controls: MotionControl
         duration=pack.blink_duration,
     )
     controls = dataclasses.replace(
-        controls, pose_std=tuple(float(v) for v in pack.pose_std), pose_speed=pack.pose_speed, blinks=blinks
-    )
+        controls, pose_std=tuple(float(v) for v in pack.pose_std), pose_speed=pack.pose_speed,
+        pose_track=pack.pose_track, blinks=blinks,
+    )  # fmt: skip
     return motion_model.with_style(pack.deltas, pack.base), controls

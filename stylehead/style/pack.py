@@ -2,7 +2,8 @@
 
 A pack holds motion only, never images: the four reference landmark sets (image pixels and face
 frame), head-pose statistics (mean and standard deviation of the rotation in degrees and the
-translation in mm), blink rate and duration, optionally weight deltas of fine-tuned models
+translation in mm), from version 2 the reference's head motion itself (``pose.track``, 60 fps),
+blink rate and duration, optionally weight deltas of fine-tuned models
 (``delta.<component>.<parameter>``), and a JSON header (name, source, licence, what was and was not
 learned, metrics) in the safetensors metadata.
 
@@ -22,7 +23,10 @@ from stylehead.errors import StyleheadError
 from stylehead.safe_loading import check_tensors, read_header
 
 FORMAT = "stylehead-style"
-VERSION = "1"
+VERSION = "2"  # written when the pack has a head-motion track; "1" (no track) is still read
+READABLE_VERSIONS = ("1", "2")
+TRACK = "pose.track"  # (N, 6) float32 at 60 fps, version 2 only
+MAX_TRACK_FRAMES = 60 * 600  # ten minutes at 60 fps
 MAX_HEADER_BYTES = 1 << 20  # safetensors header (tensor index + metadata): 1 MiB is plenty for a style
 MAX_FILE_BYTES = 200 << 20
 REQUIRED = {
@@ -57,6 +61,7 @@ class StylePack:
     metrics: dict[str, float] = field(default_factory=dict)
     deltas: dict[str, np.ndarray] = field(default_factory=dict)  # "component.parameter" → weight change
     base: str = ""  # fingerprint of the motion weights the deltas apply to (AudioToMotion.fingerprint)
+    pose_track: np.ndarray | None = None  # (N, 6) the reference's head motion at 60 fps, about its median pose
 
     def save(self, path: str | Path) -> Path:
         from safetensors.numpy import save_file
@@ -70,12 +75,15 @@ class StylePack:
             "blink.rate_per_minute": np.array([self.blink_rate_per_minute], np.float32),
             "blink.duration": np.array([self.blink_duration], np.float32),
         }
+        if self.pose_track is not None:
+            tensors[TRACK] = np.ascontiguousarray(self.pose_track, np.float32)
         tensors.update({DELTA_PREFIX + key: np.ascontiguousarray(value) for key, value in self.deltas.items()})
         _check_tensors(tensors, Path(path).name)
         header = {"name": self.name, "source": self.source, "licence": self.licence, "learned": self.learned,
                   "not_learned": self.not_learned, "metrics": self.metrics, "base": self.base}  # fmt: skip
         path = Path(path)
-        save_file(tensors, str(path), metadata={"format": FORMAT, "version": VERSION, "header": json.dumps(header)})
+        version = VERSION if self.pose_track is not None else "1"
+        save_file(tensors, str(path), metadata={"format": FORMAT, "version": version, "header": json.dumps(header)})
         return path
 
     @classmethod
@@ -113,6 +121,7 @@ class StylePack:
             metrics={str(k): float(v) for k, v in dict(header.get("metrics", {})).items()},
             deltas={k[len(DELTA_PREFIX) :]: v for k, v in tensors.items() if k.startswith(DELTA_PREFIX)},
             base=str(header.get("base", "")),
+            pose_track=tensors.get(TRACK),
         )
 
 
@@ -123,12 +132,19 @@ def read_metadata(path: Path) -> dict[str, str]:
     metadata = header.metadata
     if metadata.get("format") != FORMAT:
         raise StyleheadError(f"{path.name} is not a style pack: it is a safetensors file, but not a stylehead style.")
-    if metadata.get("version") != VERSION:
+    version = metadata.get("version")
+    if version not in READABLE_VERSIONS:
         raise StyleheadError(
-            f"{path.name} is a style pack of version {metadata.get('version')!r}; "
-            f"this stylehead reads version {VERSION}."
+            f"{path.name} is a style pack of version {version!r}; "
+            f"this stylehead reads versions {', '.join(READABLE_VERSIONS)}."
         )
-    check_tensors(header, REQUIRED, path.name, "a valid style pack", extra_prefix=DELTA_PREFIX)
+    expected = {**REQUIRED, TRACK: (None, np.float32)} if version == "2" else REQUIRED
+    check_tensors(header, expected, path.name, "a valid style pack", extra_prefix=DELTA_PREFIX)
+    if version == "2":
+        shape = header.tensors[TRACK].shape
+        if len(shape) != 2 or shape[1] != 6 or not 2 <= shape[0] <= MAX_TRACK_FRAMES:
+            raise StyleheadError(f"{path.name} is not a valid style pack: {TRACK} is {list(shape)}, "
+                                 f"not [frames, 6] with 2 to {MAX_TRACK_FRAMES} frames.")  # fmt: skip
     return metadata
 
 
@@ -140,8 +156,13 @@ def _check_tensors(tensors: dict[str, np.ndarray], name: str) -> None:
         if value.shape != shape or value.dtype != dtype:
             raise StyleheadError(f"{name} is not a valid style pack: {key} is {value.dtype}{list(value.shape)}, "
                                  f"not {np.dtype(dtype)}{list(shape)}.")  # fmt: skip
+    if TRACK in tensors:
+        track = tensors[TRACK]
+        if track.dtype != np.float32 or track.ndim != 2 or track.shape[1] != 6 or not 2 <= len(track) <= MAX_TRACK_FRAMES:
+            raise StyleheadError(f"{name} is not a valid style pack: {TRACK} is {track.dtype}{list(track.shape)}, "
+                                 f"not float32[frames, 6] with 2 to {MAX_TRACK_FRAMES} frames.")  # fmt: skip
     for key, value in tensors.items():
-        if key not in REQUIRED and not key.startswith(DELTA_PREFIX):
+        if key not in REQUIRED and key != TRACK and not key.startswith(DELTA_PREFIX):
             raise StyleheadError(f"{name} is not a valid style pack: unexpected tensor {key}.")
         if key.startswith(DELTA_PREFIX) and value.dtype not in DELTA_DTYPES:
             raise StyleheadError(f"{name} is not a valid style pack: {key} has dtype {value.dtype}.")

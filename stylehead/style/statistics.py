@@ -2,8 +2,9 @@
 
 The head pose of each valid frame is taken about the clip's median pose (as the head pose model
 is trained), and its mean and standard deviation per value and its mean angular speed are the
-style's pose statistics: the pipeline rescales the sampled head motion to that spread and speed
-(``MotionControls.pose_std``, ``MotionControls.pose_speed``). Blink
+style's pose statistics. The head motion itself, resampled to 60 fps (:func:`pose_track`), is what
+a style plays (``MotionControls.pose_track``); the statistics describe it, and rescale the sampled
+motion for a style pack that has no track (``MotionControls.pose_std``, ``MotionControls.pose_speed``). Blink
 rate and duration come from the eyelid gap (:func:`stylehead.motion.blinks.measure_blinks`).
 """
 
@@ -22,6 +23,21 @@ def pose_statistics(track: Track) -> tuple[np.ndarray, np.ndarray]:
         raise StyleheadError("The style video shows a face in fewer than 2 frames; head motion cannot be measured.")
     pose = relative_pose(track.pose, track.valid)[track.valid]
     return pose.mean(0).astype(np.float32), pose.std(0).astype(np.float32)
+
+
+def pose_track(track: Track, fps: float = 60.0) -> np.ndarray:
+    """(N, 6) float32: the reference's own head motion at ``fps`` (degrees and mm about its median
+    pose), from its first to its last frame with a face, gaps without one bridged linearly."""
+    from stylehead.errors import StyleheadError
+
+    frames = np.flatnonzero(track.valid)
+    if len(frames) < 2:
+        raise StyleheadError("The style video shows a face in fewer than 2 frames; head motion cannot be measured.")
+    pose = relative_pose(track.pose, track.valid)
+    times = frames / track.fps
+    count = max(2, int(round((times[-1] - times[0]) * fps)) + 1)
+    at = times[0] + np.arange(count) / fps
+    return np.stack([np.interp(at, times, pose[frames, k]) for k in range(6)], 1).astype(np.float32)
 
 
 def pose_speed(track: Track) -> float:
