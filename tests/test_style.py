@@ -142,16 +142,16 @@ def test_a_pack_keeps_its_head_motion_track_and_refuses_a_malformed_one(tmp_path
     assert np.array_equal(StylePack.load(path).pose_track, track)
     for name, bad in {"columns": track[:, :4], "one frame": track[:1], "half": track.astype(np.float16)}.items():
         if name != "half":  # saving casts a track to float32; the file must hold float32
-            with pytest.raises(StyleheadError, match="pose.track"):
+            with pytest.raises(StyleheadError, match=r"pose\.track"):
                 sample_pack(pose_track=bad).save(tmp_path / f"{name}.safetensors")
         tensors = {**load_file(str(path)), "pose.track": np.ascontiguousarray(bad)}  # behind the validator's back
         save_file(tensors, str(tmp_path / f"{name}.safetensors"), metadata=metadata)
-        with pytest.raises(StyleheadError, match="pose.track"):
+        with pytest.raises(StyleheadError, match=r"pose\.track"):
             StylePack.load(tmp_path / f"{name}.safetensors")
     tensors = load_file(str(path))
     del tensors["pose.track"]  # version 2 promises a track
     save_file(tensors, str(tmp_path / "trackless.safetensors"), metadata=metadata)
-    with pytest.raises(StyleheadError, match="pose.track is missing"):
+    with pytest.raises(StyleheadError, match=r"pose\.track is missing"):
         StylePack.load(tmp_path / "trackless.safetensors")
     save_file(load_file(str(path)), str(tmp_path / "future.safetensors"), metadata={**metadata, "version": "3"})
     with pytest.raises(StyleheadError, match="version '3'"):

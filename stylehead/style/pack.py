@@ -158,7 +158,8 @@ def _check_tensors(tensors: dict[str, np.ndarray], name: str) -> None:
                                  f"not {np.dtype(dtype)}{list(shape)}.")  # fmt: skip
     if TRACK in tensors:
         track = tensors[TRACK]
-        if track.dtype != np.float32 or track.ndim != 2 or track.shape[1] != 6 or not 2 <= len(track) <= MAX_TRACK_FRAMES:
+        frames_ok = track.ndim == 2 and 2 <= len(track) <= MAX_TRACK_FRAMES
+        if track.dtype != np.float32 or not frames_ok or track.shape[1] != 6:
             raise StyleheadError(f"{name} is not a valid style pack: {TRACK} is {track.dtype}{list(track.shape)}, "
                                  f"not float32[frames, 6] with 2 to {MAX_TRACK_FRAMES} frames.")  # fmt: skip
     for key, value in tensors.items():

@@ -35,7 +35,7 @@ def pose_track(track: Track, fps: float = 60.0) -> np.ndarray:
         raise StyleheadError("The style video shows a face in fewer than 2 frames; head motion cannot be measured.")
     pose = relative_pose(track.pose, track.valid)
     times = frames / track.fps
-    count = max(2, int(round((times[-1] - times[0]) * fps)) + 1)
+    count = max(2, round(float(times[-1] - times[0]) * fps) + 1)
     at = times[0] + np.arange(count) / fps
     return np.stack([np.interp(at, times, pose[frames, k]) for k in range(6)], 1).astype(np.float32)
 
