@@ -189,7 +189,9 @@ def learn_style(
     for original, begun, tuned_delta in zip(motion_model.generators, start, tuned_deltas, strict=True):
         before, after = dict(original.named_parameters()), dict(begun.named_parameters())
         deltas.append({key: after[key].detach() - before[key].detach() + value for key, value in tuned_delta.items()})
-    learned = ["head motion (the reference's own, replayed)", "blinks (rate and duration)", "reference images"]
+    head_motion = pose_track(track)
+    learned = [f"head motion (the reference's own {len(head_motion) / FPS:.0f} s, replayed in a loop)",
+               "blinks (rate and duration)", "reference images"]  # fmt: skip
     if track.faces > 1:
         learned.append(f"all of it from the largest of the {track.faces} faces in view")
     not_learned = []
@@ -224,5 +226,5 @@ def learn_style(
             for key, value in delta.items()
         },
         base=motion_model.fingerprint,
-        pose_track=pose_track(track),
+        pose_track=head_motion,
     )
