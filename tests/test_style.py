@@ -171,10 +171,11 @@ def test_a_style_replays_its_reference_head_motion_without_jumps(speech_path):
     assert (steps <= np.abs(np.diff(track[:, :3], axis=0)).max(0) + 1e-3).all()  # no jump where it turns back
     assert np.array_equal(replay_pose(track, 1500, seed=3), played)
     assert not np.array_equal(replay_pose(track, 1500, seed=4), played)
-    # it is the track itself, lightly smoothed: forward, and backward after the end
-    runs = [played[i : i + 60, 0] for i in range(0, len(played) - 60, 5)]
-    assert max(np.corrcoef(run, track[40:100, 0])[0, 1] for run in runs) > 0.999
-    assert np.abs(played[:, 0]).max() <= 20.5 and played[:, 0].min() >= -1.0  # it stays within the track's range
+    # it is the track itself: forward, and backward after the end
+    runs = [played[i : i + 60] for i in range(len(played) - 60)]
+    assert any(np.array_equal(run, track[40:100]) for run in runs)
+    assert any(np.array_equal(run, track[40:100][::-1]) for run in runs)
+    assert played.min() >= track.min() and played.max() <= track.max()  # it stays within the track's range
     excerpt = replay_pose(track, 100, seed=3).std(0)
     wider = replay_pose(track, 100, seed=3, std=tuple((excerpt * [1.5, 0.7, 1.2, 1, 1, 1]).tolist())).std(0)
     assert np.allclose(wider[:3], excerpt[:3] * [1.5, 0.7, 1.2], rtol=1e-3)  # an excerpt gets the style's spread

@@ -231,16 +231,16 @@ def replay_pose(track: np.ndarray, count: int, seed: int = 0, std: tuple[float, 
     It plays from a frame the seed picks, forward, and at either end of the track turns back, as a
     head that has turned far turns back (a forward loop would jump, or sweep back at once in a
     crossfade: reference clips are often a few seconds long and end far from where they started).
-    The played motion is lightly smoothed (:func:`smooth_pose`), which also softens the turns. An
-    excerpt of a long reference may move more or less than the whole did, so with ``std`` (the
-    style's spread, per value) the excerpt is rescaled about its mean to it, by at most
-    :data:`MAX_REPLAY_GAIN` either way.
+    The track is played as tracked (the tracker has smoothed it), so the head moves at the
+    reference's speed. An excerpt of a long reference may move more or less than the whole did, so
+    with ``std`` (the style's spread, per value) the excerpt is rescaled about its mean to it, by at
+    most :data:`MAX_REPLAY_GAIN` either way.
     """
     track = np.asarray(track, np.float32)
     period = max(1, 2 * (len(track) - 1))
     start = int(np.random.default_rng(seed).integers(period))
     index = (start + np.arange(count)) % period
-    pose = smooth_pose(track[np.where(index > len(track) - 1, period - index, index)])
+    pose = track[np.where(index > len(track) - 1, period - index, index)]
     if std is not None and count > 1:
         centre = pose.mean(0, keepdims=True)
         gain = np.asarray(std, np.float32) / np.maximum(pose.std(0), 1e-6)
