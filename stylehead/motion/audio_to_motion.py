@@ -61,8 +61,8 @@ class MotionControls:
     pose_speed: float | None = None  # a style's mean angular head speed (degrees/s): the sampled motion
     # is played faster or slower to reach it (before head_motion_scale); None: as for pose_std
     pose_track: np.ndarray | None = None  # (N, 6) a style's own head motion at 60 fps (degrees, mm): played
-    # (replay_pose, with pose_std's spread) instead of sampling the head pose model, then
-    # head_motion_scale; pose_speed is then not used
+    # (replay_pose) instead of sampling the head pose model, then given pose_std and pose_speed
+    # (the whole reference's, which an excerpt or a glitch in the track may not have) and head_motion_scale
 
 
 class AudioToMotion:
@@ -213,8 +213,8 @@ class AudioToMotion:
         if controls.still or controls.head_motion_scale == 0:
             pose = np.zeros((count, 6), np.float32)
         elif controls.pose_track is not None:
-            pose = replay_pose(controls.pose_track, count, controls.seed, controls.pose_std)
-            pose = pose * np.float32(controls.head_motion_scale)
+            pose = replay_pose(controls.pose_track, count, controls.seed)
+            pose = restyle_pose(pose, controls.pose_std, controls.pose_speed) * np.float32(controls.head_motion_scale)
         else:
             pose = self.head_poses(features, controls)[:count]
         rng = np.random.default_rng(controls.seed)
@@ -222,31 +222,18 @@ class AudioToMotion:
         return Motion(self.points, displacement, pose, blink)
 
 
-MAX_REPLAY_GAIN = 2.0  # a replayed excerpt's spread is brought to the style's by at most this factor
-
-
-def replay_pose(track: np.ndarray, count: int, seed: int = 0, std: tuple[float, ...] | None = None) -> np.ndarray:
+def replay_pose(track: np.ndarray, count: int, seed: int = 0) -> np.ndarray:
     """(count, 6) head motion played from a style's own (N, 6) track (degrees, mm, 60 fps).
 
     It plays from a frame the seed picks, forward, and at either end of the track turns back, as a
     head that has turned far turns back (a forward loop would jump, or sweep back at once in a
     crossfade: reference clips are often a few seconds long and end far from where they started).
-    The track is played as tracked (the tracker has smoothed it), so the head moves at the
-    reference's speed. An excerpt of a long reference may move more or less than the whole did, so
-    with ``std`` (the style's spread, per value) the excerpt is rescaled about its mean to it, by at
-    most :data:`MAX_REPLAY_GAIN` either way.
     """
     track = np.asarray(track, np.float32)
     period = max(1, 2 * (len(track) - 1))
     start = int(np.random.default_rng(seed).integers(period))
     index = (start + np.arange(count)) % period
-    pose = track[np.where(index > len(track) - 1, period - index, index)]
-    if std is not None and count > 1:
-        centre = pose.mean(0, keepdims=True)
-        gain = np.asarray(std, np.float32) / np.maximum(pose.std(0), 1e-6)
-        gain = np.clip(gain, 1 / MAX_REPLAY_GAIN, MAX_REPLAY_GAIN)
-        pose = centre + (pose - centre) * gain
-    return pose.astype(np.float32)
+    return track[np.where(index > len(track) - 1, period - index, index)]
 
 
 def restyle_pose(pose: np.ndarray, std: tuple[float, ...] | None, speed: float | None, fps: float = FPS
