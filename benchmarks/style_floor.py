@@ -5,6 +5,10 @@ For each video:
   its tracked opening (``stylehead.style.learn.lip_sync``; below 0.15 a style is learned as silent);
 - ``oracle``: the reference's own motion and head pose rendered (commanded landmarks) on its own
   portrait frame, scored against it: the best any transfer can reach with this renderer and tracker;
+- ``oracle smoothed``: the same, smoothed in time (Gaussian, σ = 1/15 s): the reference's motion in
+  step, without the tracker's frame-to-frame jitter, which no generator of smooth motion can match;
+- ``own motion shifted``: the oracle's motion played forward from half-way through the video (and
+  round again), i.e. the reference's own motion, smooth or not, out of step with it;
 - ``own shapes reversed``: its own mouth shapes played backwards with the neutral head pose, i.e.
   the right shapes out of step with the reference;
 - ``neutral``: the default motion driven by ``--audio``;
@@ -22,6 +26,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
+from scipy.ndimage import gaussian_filter1d
 
 from stylehead.audio.features import num_video_frames
 from stylehead.face.frontal import to_face_frame
@@ -72,10 +77,19 @@ def main() -> None:
             reversed_own = Motion(tuple(points), own[order].astype(np.float32), neutral.pose, neutral.blink, track.fps)
             still = Motion(tuple(points), np.zeros_like(neutral.displacement), np.zeros_like(neutral.pose),
                            np.zeros_like(neutral.blink), track.fps)  # fmt: skip
-            methods = {"oracle": oracle, "own shapes reversed": reversed_own, "neutral": neutral, "still": still}
+            sigma = track.fps / 15.0
+            steady = [gaussian_filter1d(v, sigma, axis=0, mode="nearest") for v in (oracle.displacement, oracle.pose)]
+            smoothed = Motion(tuple(points), *steady, blink, track.fps)
+            shift = np.roll(np.arange(count), -(count // 2))
+            shifted = Motion(tuple(points), oracle.displacement[shift], oracle.pose[shift], blink, track.fps)
+            methods = {"oracle": oracle, "oracle smoothed": smoothed, "own motion shifted": shifted,
+                       "own shapes reversed": reversed_own, "neutral": neutral, "still": still}  # fmt: skip
             for name, motion in methods.items():
                 landmarks = renderer.targets(motion).landmarks
-                landmarks = landmarks[track.valid] if len(landmarks) == count else landmarks
+                if name == "own motion shifted":
+                    landmarks = landmarks[track.valid[shift]]
+                elif len(landmarks) == count:
+                    landmarks = landmarks[track.valid]
                 values = style_metrics(reference, landmarks)
                 scores.setdefault(name, []).append(values)
                 line += f" | {name}: SLD {values['sld']:.2f} SLV {values['slv']:.3f} SMD {values['smd']:.2f}"

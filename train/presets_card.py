@@ -27,7 +27,8 @@ def main() -> None:
         "# stylehead style presets",
         "",
         "Each preset is a style pack (`stylehead.style.pack`): weight changes of the mouth and eye generators' "
-        "decoders (float16), head-pose spread and speed, blink rate and duration, and the landmarks of four "
+        "decoders (float16), the reference's head motion (its tracked pose at 60 fps, which the style replays "
+        "at the spread and speed below), blink rate and duration, and the landmarks of four "
         "reference frames. Motion only: no image of anyone is stored. Learned with "
         f"`accelerate launch train/learn_style.py --config {args.config}` from the clips below (from "
         "`../shared/data`, gathered from public repositories' example folders).",
