@@ -157,7 +157,7 @@ def main() -> None:
         "(`train/calibrate_head_pose.py`). This rule was chosen after seeing validation figures: a first "
         "calibration gave half the validation speakers' yaw, and the mean instead of the median cost lip "
         "accuracy in the talking-head evaluation (head rotation changes the mouth's 2D shape). A style replaces "
-        "the spread and speed with its reference's; `head_motion_scale` scales them.",
+        "this motion with its reference's own, at its reference's spread and speed; `head_motion_scale` scales them.",
     ]
     if args.feature_report:
         lines += ["", "Feature comparison (`python benchmarks/feature_comparison.py ...`):", "", "```",
