@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 REPO = Path(__file__).resolve().parents[1]
 TINY_MOTION = "model={hidden_size: 16, lstm_size: 8, lstm_layers: 2}"
@@ -193,17 +194,25 @@ def test_evaluate_renderer_scores_warp_and_neural_on_the_same_frames(render_data
     assert report["mouth_winner"] == "warp"
 
 
-def test_bundle_weights_keeps_every_generator_of_an_ensemble(tiny_data, tmp_path):
+def test_bundle_weights_keeps_every_generator_of_an_ensemble(tmp_path):
     """Two runs reading the same features (other seeds) get their own folders instead of overwriting."""
     from stylehead.motion.audio_to_motion import AudioToMotion
+    from stylehead.motion.head_pose_model import HeadPoseModel, HeadPoseModelConfig
+    from stylehead.motion.mouth_eye_generator import MouthEyeGenerator, MouthEyeGeneratorConfig
 
-    run("train_motion.py", tiny_data, tmp_path / "motion", "window=60", "stride=20", TINY_MOTION)
-    run("train_head_pose.py", tiny_data, tmp_path / "pose", "window=60", "stride=30", TINY_POSE)
-    motion = str(tmp_path / "motion")
-    command = [sys.executable, str(REPO / "train" / "bundle_weights.py"), "--motion", motion, motion, motion,
+    runs = []
+    for seed in range(3):  # tiny untrained generators in the layout train_motion.py writes
+        torch.manual_seed(seed)
+        folder = tmp_path / f"motion{seed}" / "mouth_eye_generator"
+        MouthEyeGenerator(MouthEyeGeneratorConfig(hidden_size=16, lstm_size=8, lstm_layers=2)).save_pretrained(folder)
+        runs.append(str(folder.parent))
+    pose_config = HeadPoseModelConfig(condition_size=8, residual_size=8, skip_size=8, layers_per_block=3)
+    HeadPoseModel(pose_config).save_pretrained(tmp_path / "pose" / "head_pose_model")
+    command = [sys.executable, str(REPO / "train" / "bundle_weights.py"), "--motion", *runs,
                "--head-pose", str(tmp_path / "pose"), "--output", str(tmp_path / "bundle")]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=REPO)
     assert result.returncode == 0, result.stderr[-3000:]
     folders = sorted(p.name for p in (tmp_path / "bundle").glob("mouth_eye_generator*"))
     assert folders == ["mouth_eye_generator", "mouth_eye_generator_phones", "mouth_eye_generator_phones_2"]
-    assert len(AudioToMotion.from_pretrained(tmp_path / "bundle").generators) == 3
+    generators = AudioToMotion.from_pretrained(tmp_path / "bundle").generators
+    assert len({float(g.decoder[-1].bias.sum()) for g in generators}) == 3  # three different networks kept
