@@ -38,14 +38,13 @@ def main() -> None:
     args = parser.parse_args()
     for old in args.output.glob("mouth_eye_generator*"):
         shutil.rmtree(old)
-    names: list[str] = []
+    bases: list[str] = []
     for index, run in enumerate(args.motion):
         features = json.loads((run / "mouth_eye_generator" / "config.json").read_text())["features"]
-        name = "mouth_eye_generator" if index == 0 else f"mouth_eye_generator_{'_'.join(features)}"
-        if name in names:  # a second generator reading the same features (another seed): number it
-            name = f"{name}_{sum(n == name or n.startswith(name + '_') for n in names) + 1}"
-        names.append(name)
-        copy_component(run / "mouth_eye_generator", args.output / name)
+        base = "mouth_eye_generator" if index == 0 else f"mouth_eye_generator_{'_'.join(features)}"
+        earlier = bases.count(base)  # generators already reading the same features (other seeds)
+        bases.append(base)
+        copy_component(run / "mouth_eye_generator", args.output / (f"{base}_{earlier + 1}" if earlier else base))
     copy_component(args.head_pose / "head_pose_model", args.output / "head_pose_model")
     if args.apc:
         copy_component(args.apc / "apc_encoder", args.output / "apc_encoder")

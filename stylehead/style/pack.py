@@ -140,12 +140,14 @@ def read_metadata(path: Path) -> dict[str, str]:
         )
     expected = {**REQUIRED, TRACK: (None, np.float32)} if version == "2" else REQUIRED
     check_tensors(header, expected, path.name, "a valid style pack", extra_prefix=DELTA_PREFIX)
-    if version == "2":
-        shape = header.tensors[TRACK].shape
-        if len(shape) != 2 or shape[1] != 6 or not 2 <= shape[0] <= MAX_TRACK_FRAMES:
-            raise StyleheadError(f"{path.name} is not a valid style pack: {TRACK} is {list(shape)}, "
-                                 f"not [frames, 6] with 2 to {MAX_TRACK_FRAMES} frames.")  # fmt: skip
+    if version == "2" and not _track_shape_ok(header.tensors[TRACK].shape):
+        raise StyleheadError(f"{path.name} is not a valid style pack: {TRACK} is {list(header.tensors[TRACK].shape)}, "
+                             f"not [frames, 6] with 2 to {MAX_TRACK_FRAMES} frames.")  # fmt: skip
     return metadata
+
+
+def _track_shape_ok(shape: tuple[int, ...]) -> bool:
+    return len(shape) == 2 and shape[1] == 6 and 2 <= shape[0] <= MAX_TRACK_FRAMES
 
 
 def _check_tensors(tensors: dict[str, np.ndarray], name: str) -> None:
@@ -158,8 +160,7 @@ def _check_tensors(tensors: dict[str, np.ndarray], name: str) -> None:
                                  f"not {np.dtype(dtype)}{list(shape)}.")  # fmt: skip
     if TRACK in tensors:
         track = tensors[TRACK]
-        frames_ok = track.ndim == 2 and 2 <= len(track) <= MAX_TRACK_FRAMES
-        if track.dtype != np.float32 or not frames_ok or track.shape[1] != 6:
+        if track.dtype != np.float32 or not _track_shape_ok(track.shape):
             raise StyleheadError(f"{name} is not a valid style pack: {TRACK} is {track.dtype}{list(track.shape)}, "
                                  f"not float32[frames, 6] with 2 to {MAX_TRACK_FRAMES} frames.")  # fmt: skip
     for key, value in tensors.items():

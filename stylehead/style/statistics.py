@@ -10,6 +10,7 @@ rate and duration come from the eyelid gap (:func:`stylehead.motion.blinks.measu
 
 import numpy as np
 
+from stylehead.audio.features import FPS
 from stylehead.face.tracking import Track
 from stylehead.motion.blinks import BlinkConfig, measure_blinks
 from stylehead.motion.training_data import relative_pose
@@ -25,7 +26,7 @@ def pose_statistics(track: Track) -> tuple[np.ndarray, np.ndarray]:
     return pose.mean(0).astype(np.float32), pose.std(0).astype(np.float32)
 
 
-def pose_track(track: Track, fps: float = 60.0) -> np.ndarray:
+def pose_track(track: Track, fps: float = FPS) -> np.ndarray:
     """(N, 6) float32: the reference's own head motion at ``fps`` (degrees and mm about its median
     pose), from its first to its last frame with a face, gaps without one bridged linearly."""
     from stylehead.errors import StyleheadError
