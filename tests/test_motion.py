@@ -1,14 +1,31 @@
 """Motion models: tiny configs, shapes, backward passes, strict save/load, delay and sampling behaviour."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
+import yaml
 
+from stylehead.errors import StyleheadError
+from stylehead.face.landmarks import lip_gap
+from stylehead.face.pose import load_template
 from stylehead.motion.blinks import BlinkConfig, blink_curve, close_eyes, measure_blinks
 from stylehead.motion.head_pose_model import HeadPoseModel, HeadPoseModelConfig
 from stylehead.motion.lipsync_eval import LoudnessBaseline, score_clip
 from stylehead.motion.mouth_eye_generator import MOTION_POINTS, MouthEyeGenerator, MouthEyeGeneratorConfig
-from stylehead.motion.rest_shape import apply_displacements, displacements, rest_shape
+from stylehead.motion.rest_shape import (
+    REST_ESTIMATE,
+    REST_LIP_GAP,
+    RestEstimate,
+    apply_displacements,
+    close_to_rest,
+    displacements,
+    portrait_rest,
+    rest_shape,
+)
+
+SPLIT = Path(__file__).parents[1] / "train" / "configs" / "split.yaml"
 
 
 def tiny_generator(delay: int = 3) -> MouthEyeGenerator:
@@ -93,6 +110,65 @@ def test_rest_shape_and_displacements_round_trip():
     motion = displacements(face, rest, MOTION_POINTS)
     rebuilt = apply_displacements(rest, motion, MOTION_POINTS)
     assert np.allclose(rebuilt[:, list(MOTION_POINTS)], face[:, list(MOTION_POINTS)], atol=1e-5)
+
+
+def _opened(rest: np.ndarray, amount: float) -> np.ndarray:
+    """A jaw drop of ``amount`` (face-frame mm): the lower lip, chin and jaw go down, the corners in."""
+    face = rest.copy()
+    down = np.array([0.0, 1.0, 0.0])
+    shares = {65: 1, 66: 1, 67: 1, 55: 0.8, 56: 0.9, 57: 1, 58: 0.9, 59: 0.8, 7: 0.6, 8: 0.7, 9: 0.6}
+    for index, share in shares.items():
+        face[index] += share * amount * down
+    face[[48, 60], 0] += 0.15 * amount  # the corners draw in
+    face[[54, 64], 0] -= 0.15 * amount
+    return face
+
+
+def test_rest_estimate_learns_how_mouths_open_and_undoes_it():
+    rng = np.random.default_rng(0)
+    template = close_to_rest(load_template().points.astype(np.float32))
+    speakers = [template * rng.uniform(0.9, 1.1) for _ in range(4)]
+    clips = [(np.stack([_opened(rest, a) for a in rng.uniform(0, 25, 60)]), rest) for rest in speakers]
+    estimate = RestEstimate.fit(clips)
+
+    person = template * 1.05
+    frame = _opened(person, 18.0)
+    mouth = [*range(48, 68), 7, 8, 9]
+    learned_error = np.abs(estimate(frame) - person)[mouth].max()
+    closed_error = np.abs(close_to_rest(frame) - person)[mouth].max()
+    assert learned_error < 0.2 * closed_error  # close_to_rest alone leaves the corners and the chin open
+    assert np.allclose(estimate(person), person, atol=0.01)  # a mouth at rest is left as it is
+
+
+def test_bundled_rest_estimate_closes_an_open_portrait_keeps_a_closed_one_and_never_saw_validation():
+    template = load_template().points.astype(np.float32)
+    closed = close_to_rest(template)
+    closed[[49, 50, 51, 52, 53]] += [0.0, 3.0, 0.0]  # thinner lips than the template's: at rest for any speaker
+    closed[[55, 56, 57, 58, 59]] -= [0.0, 3.0, 0.0]
+    assert np.allclose(portrait_rest(closed), closed, atol=0.01)
+    opened = _opened(closed, 20.0)
+    scale = np.linalg.norm(template[42:48].mean(0) - template[36:42].mean(0))
+    assert lip_gap(portrait_rest(opened)[None])[0] / scale == pytest.approx(REST_LIP_GAP, abs=1e-3)
+    assert not np.allclose(portrait_rest(opened), close_to_rest(opened), atol=0.5)  # more than the inner lips move
+
+    from stylehead.safe_loading import read_header
+
+    trained_on = set(read_header(REST_ESTIMATE).metadata["trained_on"].split(","))
+    validation = set(yaml.safe_load(SPLIT.read_text())["validation"])
+    assert len(trained_on) >= 50 and not trained_on & validation
+
+
+def test_a_foreign_or_damaged_rest_estimate_is_refused(tmp_path):
+    from safetensors.numpy import save_file
+
+    save_file({"weights": np.zeros((3, 4), np.float32), "outer_rest_gap": np.ones(1, np.float32)}, str(tmp_path / "a"))
+    (tmp_path / "b").write_bytes(REST_ESTIMATE.read_bytes()[:-40])
+    for name in ("a", "b"):
+        with pytest.raises(StyleheadError, match="not a stylehead rest estimate"):
+            RestEstimate.load(tmp_path / name)
+    copy = tmp_path / "c.safetensors"
+    RestEstimate.load().save(copy)
+    assert np.array_equal(RestEstimate.load(copy).weights, RestEstimate.load().weights)
 
 
 def test_static_prediction_scores_zero_correlation_and_perfect_prediction_scores_one():

@@ -21,7 +21,7 @@ from stylehead.face.landmarks import lip_gap
 from stylehead.face.pose import estimate_pose
 from stylehead.motion.audio_to_motion import Motion
 from stylehead.motion.blinks import close_eyes
-from stylehead.motion.rest_shape import apply_displacements, close_to_rest
+from stylehead.motion.rest_shape import apply_displacements, portrait_rest
 from stylehead.render.framing import Framing, plan_framing
 from stylehead.render.head_rig import HeadRig, build_rig
 from stylehead.render.mesh_warp import warp_image
@@ -55,7 +55,7 @@ class Portrait:
         size = (image.shape[1], image.shape[0])
         pose, _ = estimate_pose(landmarks, size)
         own = to_face_frame(landmarks[None], pose[None], size)[0]
-        return cls(image, landmarks.astype(np.float32), pose, close_to_rest(own), own, num_faces)
+        return cls(image, landmarks.astype(np.float32), pose, portrait_rest(own), own, num_faces)
 
     def own_displacement(self, points: tuple[int, ...]) -> np.ndarray:
         """(P, 3): the displacement from :attr:`rest` that gives back the photo's own face."""

@@ -27,7 +27,7 @@ from stylehead.errors import StyleheadError
 from stylehead.face.frontal import to_face_frame
 from stylehead.face.tracking import Track
 from stylehead.motion.audio_to_motion import AudioToMotion
-from stylehead.motion.rest_shape import close_to_rest, displacements, rest_shape
+from stylehead.motion.rest_shape import displacements, portrait_rest, rest_shape
 from stylehead.style.fine_tune import FineTuneConfig, StyleData, fine_tune
 from stylehead.style.moments import fold_affine, match_moments
 from stylehead.style.pack import StylePack
@@ -63,13 +63,13 @@ def driving_speech() -> np.ndarray:
 def _face_at_60fps(track: Track, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The track at 60 fps in the face frame: points (count, 68, 3), valid (count,), rest shape (68, 3).
 
-    The rest shape has its mouth closed (``close_to_rest``) as a portrait's is, so displacements
+    The rest shape has its mouth closed (``portrait_rest``) as a portrait's is, so displacements
     from it apply to a portrait the same way: a singer or a frightened face rarely closes the
     mouth, and that held-open mouth is part of the style.
     """
     landmarks, pose, valid = track.resampled(count, FPS)
     face_points = to_face_frame(landmarks, pose, track.image_size)
-    return face_points, valid, close_to_rest(rest_shape(face_points, valid))
+    return face_points, valid, portrait_rest(rest_shape(face_points, valid))
 
 
 def lip_sync(generated: np.ndarray, face_points: np.ndarray, rest: np.ndarray, valid: np.ndarray,
