@@ -27,6 +27,32 @@ def clip_table(names: list[str], manifest: dict[str, dict]) -> list[str]:
     return lines
 
 
+def rest_estimate_section() -> list[str]:
+    """The card's lines on the rest estimate shipped inside the package, from its own header."""
+    from stylehead.motion.rest_shape import REST_ESTIMATE
+    from stylehead.safe_loading import read_header
+
+    header = read_header(REST_ESTIMATE).metadata
+    scores = json.loads(header["held_out_scores"])
+    rows = [f"| {method} | {row['mouth_error']:.2f} | {row['area_error']:.2f} | {row['calm_mouth_error']:.2f} |"
+            for method, row in scores.items()]  # fmt: skip
+    return [
+        "",
+        "## Rest estimate (in the package: `stylehead/motion/rest_estimate.safetensors`)",
+        "",
+        "How lips, chin and jaw move as a mouth opens (a linear map of the inner and outer lip gaps beyond rest, "
+        f"2×81 numbers), fitted on the same {len(header['trained_on'].split(','))} training clips; undone, it "
+        "gives a portrait caught mid-word its rest mouth. Scored on each source group of training clips with a fit "
+        f"on the others (`{header['command']}`): error against each clip's true rest shape, mouth points in % of "
+        "the interocular distance (mouth centred), inner-lip area in thousandths of its square, and the mouth "
+        "error on frames already at rest:",
+        "",
+        "| method | mouth % IOD | area | calm frames |",
+        "| --- | --- | --- | --- |",
+        *rows,
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bundle", type=Path, required=True)
@@ -159,6 +185,7 @@ def main() -> None:
         "accuracy in the talking-head evaluation (head rotation changes the mouth's 2D shape). A style replaces "
         "this motion with its reference's own, at its reference's spread and speed; `head_motion_scale` scales them.",
     ]
+    lines += rest_estimate_section()
     if args.feature_report:
         lines += ["", "Feature comparison (`python benchmarks/feature_comparison.py ...`):", "", "```",
                   args.feature_report.read_text().strip(), "```"]  # fmt: skip
