@@ -34,8 +34,8 @@ def rest_estimate_section() -> list[str]:
 
     header = read_header(REST_ESTIMATE).metadata
     scores = json.loads(header["held_out_scores"])
-    rows = [f"| {method} | {row['mouth_error']:.2f} | {row['area_error']:.2f} | {row['calm_mouth_error']:.2f} |"
-            for method, row in scores.items()]  # fmt: skip
+    rows = [f"| {method} | {row['mouth_error']:.2f} | {row['area_error']:.2f} | {row['calm_mouth_error']:.2f} | "
+            f"{row['own_motion_da']:.1f} |" for method, row in scores.items()]  # fmt: skip
     return [
         "",
         "## Rest estimate (in the package: `stylehead/motion/rest_estimate.safetensors`)",
@@ -44,11 +44,11 @@ def rest_estimate_section() -> list[str]:
         f"2×81 numbers), fitted on the same {len(header['trained_on'].split(','))} training clips; undone, it "
         "gives a portrait caught mid-word its rest mouth. Scored on each source group of training clips with a fit "
         f"on the others (`{header['command']}`): error against each clip's true rest shape, mouth points in % of "
-        "the interocular distance (mouth centred), inner-lip area in thousandths of its square, and the mouth "
-        "error on frames already at rest:",
+        "the interocular distance (mouth centred), inner-lip area in thousandths of its square, the mouth "
+        "error on frames already at rest, and D-A (%) when the clip's own motion is played on the estimated rest:",
         "",
-        "| method | mouth % IOD | area | calm frames |",
-        "| --- | --- | --- | --- |",
+        "| method | mouth % IOD | area | calm frames | D-A, own motion |",
+        "| --- | --- | --- | --- | --- |",
         *rows,
     ]
 
