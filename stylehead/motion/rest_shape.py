@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from stylehead.errors import StyleheadError
 from stylehead.face.landmarks import INNER_LIP_PAIRS, JAW, MOUTH, interocular_distance, lip_gap, mouth_opening
 
 REST_QUANTILE = 0.2  # the rest shape is the median of the frames whose mouth is in the least-open 20%
@@ -72,7 +73,7 @@ def close_to_rest(points: np.ndarray, rest_gap: float = REST_LIP_GAP) -> np.ndar
 # rest, fitted on real clips (the speaker's true rest shape against each of their frames), and undoes
 # it; :func:`close_to_rest` then sets each inner-lip pair to the rest gap. On clips of speakers held
 # out of the fit this places the rest mouth 16% closer than ``close_to_rest`` alone and leaves
-# frames already at rest as they are (``benchmarks/rest_estimate.py``).
+# frames already at rest as they are (``python train/fit_rest_estimate.py`` prints both).
 
 REST_POINTS = MOUTH + JAW[5:12]  # the lips and the lower jaw (the points that move with the mouth)
 REST_ESTIMATE = Path(__file__).parent / "rest_estimate.safetensors"
@@ -139,8 +140,6 @@ class RestEstimate:
         tensors, _ = load_tensors(path, expected, "a stylehead rest estimate")
         weights, outer = tensors["weights"], float(tensors["outer_rest_gap"][0])
         if not (np.isfinite(weights).all() and 0.0 < outer < 1.0):
-            from stylehead.errors import StyleheadError
-
             raise StyleheadError(f"{Path(path).name} is not a stylehead rest estimate: its values are out of range.")
         return cls(weights, outer)
 
