@@ -31,6 +31,7 @@ from stylehead.motion.rest_shape import RestEstimate, close_to_rest
 from stylehead.motion.training_data import load_clips, split_clips
 
 FRAMES_PER_CLIP = 40
+PLAYED_SOURCES_PER_CLIP = 20  # source frames a clip's own motion is played from (D-A, own motion)
 
 
 def source_group(name: str) -> str:
@@ -66,18 +67,19 @@ def held_out_scores(pairs: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str
     calm: dict[str, list] = {m: [] for m in methods}
     played: dict[str, list] = {m: [] for m in methods}
     for members in groups.values():
-        estimate = RestEstimate.fit([pairs[n] for n in pairs if n not in members])
+        fitted = RestEstimate.fit([pairs[n] for n in pairs if n not in members])
+        estimators = dict(zip(methods, (lambda f: f, close_to_rest, fitted), strict=True))
         for name in members:
             frames, rest = pairs[name]
             opening = mouth_opening(frames)
             quiet = frames[opening <= np.quantile(opening, 0.2)]
-            for store, chosen in ((every, frames[:: max(1, len(frames) // FRAMES_PER_CLIP)]),
-                                  (calm, quiet[:: max(1, len(quiet) // 10)])):  # fmt: skip
-                for method, fn in zip(methods, (lambda f: f, close_to_rest, estimate), strict=True):
-                    store[method].append(np.mean([rest_errors(fn(f), rest) for f in chosen], axis=0))
-            for method, fn in zip(methods, (lambda f: f, close_to_rest, estimate), strict=True):
-                sources = frames[:: max(1, len(frames) // 20)]
-                played[method].append(np.mean([own_motion_da(fn(f), rest, frames) for f in sources]))
+            quiet = quiet[:: max(1, len(quiet) // 10)]
+            chosen = frames[:: max(1, len(frames) // FRAMES_PER_CLIP)]
+            sources = frames[:: max(1, len(frames) // PLAYED_SOURCES_PER_CLIP)]
+            for method, estimate in estimators.items():
+                every[method].append(np.mean([rest_errors(estimate(f), rest) for f in chosen], axis=0))
+                calm[method].append(np.mean([rest_errors(estimate(f), rest) for f in quiet], axis=0))
+                played[method].append(np.mean([own_motion_da(estimate(f), rest, frames) for f in sources]))
     return {
         method: {
             "mouth_error": float(np.mean(every[method], axis=0)[0]),
