@@ -3,9 +3,11 @@
 For each clip, as in ``python -m stylehead evaluate talking-head`` (same pipeline, seed and controls),
 from the paired landmarks that were scored:
 
-- ``D-A``, and ``D-A level-shifted``: the generated inner-lip areas moved to the real clip's mean
-  area, i.e. the error left once each speaker's own opening level is known (the audio does not say
-  it; the static baseline's first frame does);
+- ``D-A``; ``D-A static``, the static baseline's; ``D-A commanded``, of the landmarks the renderer
+  was told to draw (the gap between the two is what rendering and re-tracking cost); and
+  ``D-A level-shifted``: the generated inner-lip areas moved to the real clip's mean area, i.e. the
+  error left once each speaker's own opening level is known (the audio does not say it; the static
+  baseline's first frame does);
 - ``gen/real area``: the generated mean inner-lip area over the real one;
 - ``rendered/commanded``: the re-tracked mean area over the one the renderer was told to draw;
 - the 5% quantile of the inner-lip gap (in interocular distances) of the real and the commanded
@@ -13,6 +15,7 @@ from the paired landmarks that were scored:
 - LMD of the rendered and of the commanded landmarks.
 
     python benchmarks/talking_head_diagnostics.py --clips runs/validation_clips [--head-motion-scale 0]
+    STYLEHEAD_WEIGHTS=runs/dev_bundle python benchmarks/talking_head_diagnostics.py --clips runs/dev_clips
 """
 
 import argparse
@@ -42,8 +45,8 @@ def main() -> None:
     args = parser.parse_args()
     pipeline = StyleHeadPipeline.from_pretrained()
     clips = sorted(p for p in args.clips.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
-    columns = ("D-A", "D-A level-shifted", "gen/real area", "rendered/commanded", "real gap 5%", "commanded gap 5%",
-               "LMD", "LMD commanded")  # fmt: skip
+    columns = ("D-A", "D-A static", "D-A commanded", "D-A level-shifted", "gen/real area", "rendered/commanded",
+               "real gap 5%", "commanded gap 5%", "LMD", "LMD commanded")  # fmt: skip
     print(f"{'clip':<32}" + "".join(f"{c:>20}" for c in columns))
     rows = []
     with tempfile.TemporaryDirectory(prefix="stylehead-diagnostics-") as work:
@@ -60,6 +63,8 @@ def main() -> None:
             scale = max(real.mean(), 1e-9)
             values = (
                 np.abs(generated - real).mean() / scale * 100,
+                row["static"]["da"],
+                row["commanded"]["da"],
                 np.abs(generated - generated.mean() + real.mean() - real).mean() / scale * 100,
                 generated.mean() / scale,
                 generated.mean() / max(commanded.mean(), 1e-9),

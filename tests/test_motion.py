@@ -13,7 +13,7 @@ from stylehead.face.pose import load_template
 from stylehead.motion.blinks import BlinkConfig, blink_curve, close_eyes, measure_blinks
 from stylehead.motion.head_pose_model import HeadPoseModel, HeadPoseModelConfig
 from stylehead.motion.lipsync_eval import LoudnessBaseline, score_clip
-from stylehead.motion.mouth_eye_generator import MOTION_POINTS, MouthEyeGenerator, MouthEyeGeneratorConfig
+from stylehead.motion.mouth_eye_generator import MOTION_POINTS, MouthEyeGenerator, MouthEyeGeneratorConfig, motion_loss
 from stylehead.motion.rest_shape import (
     REST_ESTIMATE,
     REST_LIP_GAP,
@@ -54,6 +54,26 @@ def test_generator_shapes_backward_and_round_trip(tmp_path):
     loaded = MouthEyeGenerator.from_pretrained(tmp_path / "gen", strict=True)
     assert not loaded.training
     assert torch.allclose(loaded.generate(features[0]), model.eval().generate(features[0]))
+
+
+def test_motion_loss_norms_learn_the_mean_or_the_median_of_a_mostly_closed_mouth():
+    """Squared L_me (the paper's) is lowest at the mean motion, the absolute norm at the median: for a
+    mouth closed three frames in four, the median closes it. Masked frames and the delay are ignored."""
+    target = torch.zeros(1, 8, 1, 3)  # with a delay of 2, targets 0-5 are compared with outputs 2-7
+    target[0, 1] = 4.0  # open in one of targets 0-4 ...
+    target[0, 5] = 4.0  # ... and in target 5, which is masked
+    mask = torch.ones(1, 8, dtype=torch.bool)
+    mask[0, 5] = False
+    levels = torch.linspace(0.0, 2.0, 201)
+
+    def best(norm):
+        losses = [motion_loss(torch.full((1, 8, 1, 3), float(v)), target, mask, 2, 1.0, norm) for v in levels]
+        return float(levels[int(torch.argmin(torch.stack(losses)))])
+
+    assert best("squared") == pytest.approx(0.8, abs=0.011)  # the mean of 0, 0, 0, 0, 4
+    assert best("absolute") == pytest.approx(0.0, abs=0.011)  # their median
+    with pytest.raises(ValueError, match="norm"):
+        motion_loss(target, target, mask, 2, 1.0, "huber")
 
 
 def test_generator_output_is_aligned_with_its_input():

@@ -42,6 +42,7 @@ class TrainMotionConfig:
     weight_decay: float = 1e-4
     ema_decay: float = 0.995  # weight averaging (0 = off): the average is validated and saved
     eval_every: int = 150  # steps between validations and checkpoints
+    loss: str = "squared"  # L_me's norm: "squared" (the paper's eq. 2) or "absolute" (learns the median motion)
     seed: int = 0
     model: dict = field(default_factory=dict)  # overrides of MouthEyeGeneratorConfig fields
 
@@ -63,7 +64,7 @@ def main() -> None:
 
     def loss_fn(wrapped, batch):
         features, motion, mask = batch
-        return motion_loss(wrapped(features), motion, mask, model_config.delay, model_config.target_scale)
+        return motion_loss(wrapped(features), motion, mask, model_config.delay, model_config.target_scale, config.loss)
 
     def validate(unwrapped):
         rows = []

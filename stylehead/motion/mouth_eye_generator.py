@@ -89,16 +89,27 @@ class MouthEyeGenerator(nn.Module, PyTorchModelHubMixin, library_name="stylehead
 
 
 def motion_loss(
-    predicted: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, delay: int, scale: float
+    predicted: torch.Tensor,
+    target: torch.Tensor,
+    mask: torch.Tensor,
+    delay: int,
+    scale: float,
+    norm: str = "squared",
 ) -> torch.Tensor:
-    """Squared error between the delayed prediction and the target, in output units, over valid frames.
+    """Error between the delayed prediction and the target, in output units, over valid frames.
 
-    The output at frame t is compared with the target at t − ``delay``. A training loop holding a
-    wrapped model (DDP) calls this on ``model(features)`` so that the wrapper sees the forward pass.
+    ``norm="squared"`` is the paper's L_me (eq. 2, squared Euclidean distance: the network learns
+    the mean motion for each sound); ``"absolute"`` sums absolute coordinate errors instead, so it
+    learns the median, which for a mouth that is often closed is a mouth that closes. The output
+    at frame t is compared with the target at t − ``delay``. A training loop holding a wrapped
+    model (DDP) calls this on ``model(features)`` so that the wrapper sees the forward pass.
     """
+    if norm not in ("squared", "absolute"):
+        raise ValueError(f"norm must be 'squared' or 'absolute', not {norm!r}")
     predicted = predicted[:, delay:]
     target, mask = target[:, : target.shape[1] - delay], mask[:, : mask.shape[1] - delay].float()
-    error = ((predicted - target) / scale).pow(2).sum((-1, -2))
+    difference = (predicted - target) / scale
+    error = (difference.pow(2) if norm == "squared" else difference.abs()).sum((-1, -2))
     return (error * mask).sum() / mask.sum().clamp(min=1.0)
 
 
