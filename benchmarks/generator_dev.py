@@ -4,9 +4,10 @@ Each ``--generators`` entry is a train_motion.py output folder, or several joine
 predictions are averaged as a bundle averages them. For every held-out clip of ``--split``, the
 rest shape is estimated (:func:`~stylehead.motion.rest_shape.portrait_rest`) from each of 10 frames
 spread over the clip, the generated motion is added to it, and the result is scored against the
-tracked clip in the face frame: D-A (mean inner-lip area difference in % of the real mean area, as
-``evaluate talking-head`` takes it), the mouth-point error with the mouth centred (% of the
-interocular distance) and the correlation of the mouth opening. The static baseline holds the frame.
+tracked clip in the face frame with the lip-sync metrics (:func:`stylehead.metrics.lipsync_metrics`):
+D-A (mean inner-lip area difference in % of the real mean area, as ``evaluate talking-head`` takes
+it), the mouth-point error with the mouth centred (% of the interocular distance) and the
+correlation of the mouth opening. The static baseline holds the frame.
 No rendering and no head pose: this isolates the generators.
 
     python benchmarks/generator_dev.py --split train/configs/experiments/dev_split.yaml \
@@ -18,26 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from stylehead.face.landmarks import INNER_LIPS, MOUTH, interocular_distance, mouth_opening
-from stylehead.metrics import pearson, polygon_area
+from stylehead.metrics import lipsync_metrics
 from stylehead.motion.mouth_eye_generator import MouthEyeGenerator
 from stylehead.motion.rest_shape import apply_displacements, portrait_rest
 from stylehead.motion.training_data import load_clips, split_clips
 from stylehead.safe_loading import load_component
 
 SOURCE_FRAMES = 10
-
-
-def area_difference(generated: np.ndarray, real: np.ndarray) -> float:
-    """D-A (%) of (T, 68, 3) face-frame points."""
-    areas = polygon_area(np.stack([generated, real])[:, :, list(INNER_LIPS), :2])
-    return float(np.abs(areas[0] - areas[1]).mean() / max(areas[1].mean(), 1e-9) * 100.0)
-
-
-def mouth_error(generated: np.ndarray, real: np.ndarray) -> float:
-    """Mean mouth-point distance, each mouth centred, in % of the real interocular distance."""
-    mouths = [m[:, list(MOUTH), :2] - m[:, list(MOUTH), :2].mean(1, keepdims=True) for m in (generated, real)]
-    return float((np.linalg.norm(mouths[0] - mouths[1], axis=-1).mean(1) / interocular_distance(real)).mean() * 100)
 
 
 def main() -> None:
@@ -63,13 +51,12 @@ def main() -> None:
             rows = []
             for index in sources:
                 if name == "static":
-                    held = np.repeat(real[index][None], len(real), axis=0)
-                    rows.append((area_difference(held, real), mouth_error(held, real), np.nan))
-                    continue
-                averaged = np.mean([motion[f] for f in name.split("+")], axis=0)
-                generated = apply_displacements(portrait_rest(real[index]), averaged, points)
-                rows.append((area_difference(generated, real), mouth_error(generated, real),
-                             pearson(mouth_opening(generated), mouth_opening(real))))  # fmt: skip
+                    played = np.repeat(real[index][None], len(real), axis=0)
+                else:
+                    averaged = np.mean([motion[f] for f in name.split("+")], axis=0)
+                    played = apply_displacements(portrait_rest(real[index]), averaged, points)
+                metrics = lipsync_metrics(played, real)
+                rows.append((metrics["da"], metrics["lmd"], np.nan if name == "static" else metrics["mouth_corr"]))
             scores[name].append(np.mean(rows, axis=0))
     print(f"{len(held_out)} held-out clips of {args.split}, rest estimated from {SOURCE_FRAMES} frames of each")
     print(f"{'generators':60s} {'D-A':>7s} {'mouth LMD':>10s} {'mouth r':>8s}")

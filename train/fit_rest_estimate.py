@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from stylehead.face.landmarks import INNER_LIPS, MOUTH, interocular_distance, mouth_opening
-from stylehead.metrics import polygon_area
+from stylehead.metrics import lipsync_metrics, polygon_area
 from stylehead.motion.rest_shape import RestEstimate, close_to_rest
 from stylehead.motion.training_data import load_clips, split_clips
 
@@ -52,9 +52,7 @@ def rest_errors(estimate: np.ndarray, rest: np.ndarray) -> tuple[float, float]:
 
 def own_motion_da(estimate: np.ndarray, rest: np.ndarray, frames: np.ndarray) -> float:
     """D-A (%) of the clip's own motion played on an estimated rest shape, against the clip."""
-    played = estimate[None] + (frames - rest[None])
-    areas = polygon_area(np.stack([played, frames])[:, :, list(INNER_LIPS), :2])
-    return float(np.abs(areas[0] - areas[1]).mean() / max(areas[1].mean(), 1e-9) * 100.0)
+    return lipsync_metrics(estimate[None] + (frames - rest[None]), frames)["da"]
 
 
 def held_out_scores(pairs: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, dict[str, float]]:
