@@ -12,6 +12,7 @@ No rendering and no head pose: this isolates the generators.
 
     python benchmarks/generator_dev.py --split train/configs/experiments/dev_split.yaml \
         --generators runs/dev_squared+runs/dev_mel_squared runs/dev_absolute+runs/dev_mel_absolute
+    python benchmarks/generator_dev.py --generators runs/dev_squared+runs/dev_mel_squared --mouth-scale 0.8
 """
 
 import argparse
@@ -33,6 +34,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("runs/data"), help="train/preprocess.py's output")
     parser.add_argument("--split", type=Path, default=Path("train/configs/experiments/dev_split.yaml"))
     parser.add_argument("--generators", nargs="+", required=True, help="folders, or folders joined by +")
+    parser.add_argument(
+        "--mouth-scale", type=float, default=1.0, help="multiply the generated motion (the pipeline's mouth_scale)"
+    )
     args = parser.parse_args()
     _, held_out = split_clips(load_clips(args.data), args.split)
     folders = {folder for entry in args.generators for folder in entry.split("+")}
@@ -53,7 +57,7 @@ def main() -> None:
                 if name == "static":
                     played = np.repeat(real[index][None], len(real), axis=0)
                 else:
-                    averaged = np.mean([motion[f] for f in name.split("+")], axis=0)
+                    averaged = np.mean([motion[f] for f in name.split("+")], axis=0) * args.mouth_scale
                     played = apply_displacements(portrait_rest(real[index]), averaged, points)
                 metrics = lipsync_metrics(played, real)
                 rows.append((metrics["da"], metrics["lmd"], np.nan if name == "static" else metrics["mouth_corr"]))
