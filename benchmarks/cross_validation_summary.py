@@ -15,7 +15,8 @@ import json
 from pathlib import Path
 
 import numpy as np
-import yaml
+
+from stylehead.motion.speaker_split import load_split
 
 
 def main() -> None:
@@ -24,11 +25,11 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=4)
     parser.add_argument("--split", type=Path, default=Path("train/configs/split.yaml"))
     args = parser.parse_args()
-    validation = set(yaml.safe_load(args.split.read_text())["validation"])
+    validation = load_split(args.split)
     rows = []
     for k in range(args.folds):
         rows += json.loads((args.runs / f"fold{k}" / "talking_head.json").read_text())["clips"]
-    subsets = {"all clips": rows, "validation clips": [r for r in rows if Path(r["clip"]).stem in validation]}
+    subsets = {"all clips": rows, "validation clips": [r for r in rows if validation.is_held_out(r["clip"])]}
     for label, chosen in subsets.items():
         means = {m: {x: np.mean([r[m][x] for r in chosen]) for x in ("lmd", "da")} for m in ("model", "static")}
         lower = {x: sum(r["model"][x] < r["static"][x] for r in chosen) for x in ("lmd", "da")}

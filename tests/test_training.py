@@ -87,14 +87,14 @@ def test_calibrate_head_pose_writes_temperature_and_the_real_tracks_motion(tiny_
     assert config.default_pose_speed > 0
 
 
-def test_fit_rest_estimate_scores_held_out_sources_and_never_fits_validation(tmp_path):
+def test_fit_rest_estimate_scores_held_out_speakers_and_never_fits_validation(tmp_path):
     from stylehead.face.pose import load_template
     from stylehead.motion.rest_shape import RestEstimate
     from stylehead.safe_loading import read_header
 
     rng = np.random.default_rng(0)
     template = load_template().points.astype(np.float32)
-    for i in range(4):  # four speakers whose jaw drops as they talk
+    for i in range(5):  # five clips of talkers whose jaw drops as they talk
         t = 200
         opening = np.abs(np.sin(np.linspace(0, 20, t)))[:, None] * 15
         face = np.repeat(template[None] * rng.uniform(0.9, 1.1), t, axis=0)
@@ -103,18 +103,20 @@ def test_fit_rest_estimate_scores_held_out_sources_and_never_fits_validation(tmp
         np.savez(tmp_path / f"clip{i}.npz", face_points=face, pose=np.zeros((t, 6), np.float32),
                  valid=np.ones(t, bool), mel=np.zeros((2 * t, 80), np.float32), phones=np.zeros((t, 40), np.float32),
                  loudness=np.zeros(t, np.float32), source_fps=np.float32(25))  # fmt: skip
-    (tmp_path / "split.yaml").write_text("validation: [clip3]\n")
+    # clip0 and clip1 are one speaker, clip3 and clip4 another: holding out clip3 holds out clip4 too
+    (tmp_path / "speakers.tsv").write_text("file\tspeaker\nclip0.mp4\ta\nclip1.mp4\ta\nclip3.mp4\tc\nclip4.mp4\tc\n")
+    (tmp_path / "split.yaml").write_text("speakers: speakers.tsv\nvalidation: [clip3]\n")
     output = tmp_path / "rest.safetensors"
     command = [sys.executable, str(REPO / "train" / "fit_rest_estimate.py"), "--data", str(tmp_path),
                "--split", str(tmp_path / "split.yaml"), "--output", str(output)]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=REPO)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "3 training clips in 3 source groups" in result.stdout
+    assert "3 training clips of 2 speakers" in result.stdout
     for method in ("frame as photographed", "close_to_rest", "rest estimate"):
         assert method in result.stdout
     RestEstimate.load(output)
     metadata = read_header(output).metadata
-    assert metadata["trained_on"].split(",") == ["clip0", "clip1", "clip2"]  # clip3 is a validation clip
+    assert metadata["trained_on"].split(",") == ["clip0", "clip1", "clip2"]  # clip3's speaker is held out
     scores = json.loads(metadata["held_out_scores"])
     assert set(scores["rest estimate"]) == {"mouth_error", "area_error", "calm_mouth_error", "own_motion_da"}
     # the chin and the lower lip come back with the learned estimate, not with the inner lips closed alone

@@ -17,8 +17,10 @@ the shape is rigid only within one person:
 Then align the clips' shapes (3D Procrustes, rotation only), take the per-coordinate median, and
 define "frontal" as the pitch at which the eye corners and mouth corners lie at the same depth.
 
+Only training speakers shape it: clips of the held-out speakers of ``--split`` are never read.
+
 Usage:
-    python train/derive_face_template.py --clips ../shared/data/train \
+    python train/derive_face_template.py --clips ../shared/data/train --split train/configs/split.yaml \
         --output stylehead/face/face_template_68.json
 """
 
@@ -45,6 +47,7 @@ from stylehead.face.landmarks import (
 )
 from stylehead.face.tracking import FaceTracker, TrackerConfig
 from stylehead.media import VIDEO_SUFFIXES, VideoReader
+from stylehead.motion.speaker_split import load_split
 
 EYE_CORNER_DISTANCE_MM = 90.0
 
@@ -201,12 +204,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clips", type=Path, required=True, help="folder of talking-face videos")
     parser.add_argument("--output", type=Path, required=True, help="template JSON to write")
+    parser.add_argument("--split", type=Path, default=Path("train/configs/split.yaml"),
+                        help="its held-out speakers are left out")
     parser.add_argument("--frames-per-clip", type=int, default=300)
     parser.add_argument("--min-spread", type=float, default=3.0, help="degrees of head turning a clip needs")
     parser.add_argument("--max-residual", type=float, default=0.2, help="largest mirror residual (interocular)")
     args = parser.parse_args()
+    split = load_split(args.split)
     clips = sorted(p for p in args.clips.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
+    clips = [p for p in clips if not split.is_held_out(p.stem)]
     template = derive(clips, args.frames_per_clip, args.min_spread, args.max_residual)
+    template["held_out"] = f"the speakers of {args.split.as_posix()}: none of their clips was read"
     args.output.write_text(json.dumps(template, indent=1) + "\n")
     print(
         f"wrote {args.output}: {template['frames']} frames from {len(template['clips'])} clips, "

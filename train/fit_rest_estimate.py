@@ -7,8 +7,8 @@ A portrait is one frame, often caught mid-word; the motion models' displacements
 speaker's rest shape (``stylehead.motion.rest_shape.rest_shape``: the median of their least-open
 frames). This fits :class:`~stylehead.motion.rest_shape.RestEstimate` on the training clips (never
 the validation speakers of the split) and first scores it the honest way: clips are grouped by
-source (the clip name up to its number, so one speaker's clips stay together), each group's clips
-are estimated with a fit on the other groups, from 40 frames spread over each clip. Printed per
+speaker (the split's speaker table), each speaker's clips are estimated with a fit on the other
+speakers, from 40 frames spread over each clip. Printed per
 method, averaged over clips: the mouth-point error (mouth centred, as LMD is) in percent of the
 interocular distance, and the inner-lip area error in thousandths of its square, both against the
 clip's true rest shape; the mouth error on the clips' calm frames (least-open 20%), which an
@@ -20,7 +20,7 @@ go into the file's header with the clip names.
 
 import argparse
 import json
-import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -28,16 +28,11 @@ import numpy as np
 from stylehead.face.landmarks import INNER_LIPS, MOUTH, interocular_distance, mouth_opening
 from stylehead.metrics import lipsync_metrics, polygon_area
 from stylehead.motion.rest_shape import RestEstimate, close_to_rest
+from stylehead.motion.speaker_split import load_split
 from stylehead.motion.training_data import load_clips, split_clips
 
 FRAMES_PER_CLIP = 40
 PLAYED_SOURCES_PER_CLIP = 20  # source frames a clip's own motion is played from (D-A, own motion)
-
-
-def source_group(name: str) -> str:
-    """The clip's source and speaker family: its name up to the clip number (GRID and MEAD: speaker id)."""
-    stem = re.sub(r"_v2$", "", re.sub(r"_(clip)?_?\d+.*$", "", name))
-    return stem[:9] if stem.startswith(("grid", "mead")) else stem
 
 
 def rest_errors(estimate: np.ndarray, rest: np.ndarray) -> tuple[float, float]:
@@ -55,11 +50,12 @@ def own_motion_da(estimate: np.ndarray, rest: np.ndarray, frames: np.ndarray) ->
     return lipsync_metrics(estimate[None] + (frames - rest[None]), frames)["da"]
 
 
-def held_out_scores(pairs: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, dict[str, float]]:
-    """Leave-one-source-out scores of: the frame as it is, ``close_to_rest`` and the fitted estimate."""
+def held_out_scores(pairs: dict[str, tuple[np.ndarray, np.ndarray]], speaker: Callable[[str], str]
+                    ) -> dict[str, dict[str, float]]:  # fmt: skip
+    """Leave-one-speaker-out scores of: the frame as it is, ``close_to_rest`` and the fitted estimate."""
     groups: dict[str, list[str]] = {}
     for name in pairs:
-        groups.setdefault(source_group(name), []).append(name)
+        groups.setdefault(speaker(name), []).append(name)
     methods = ("frame as photographed", "close_to_rest", "rest estimate")
     every: dict[str, list] = {m: [] for m in methods}
     calm: dict[str, list] = {m: [] for m in methods}
@@ -98,9 +94,10 @@ def main() -> None:
 
     training, _ = split_clips(load_clips(args.data), args.split)
     pairs = {clip.name: (clip.face_points[clip.valid], clip.rest) for clip in training}
-    scores = held_out_scores(pairs)
-    groups = len({source_group(name) for name in pairs})
-    print(f"{len(pairs)} training clips in {groups} source groups, each scored with a fit on the others")
+    speaker = load_split(args.split).speaker
+    scores = held_out_scores(pairs, speaker)
+    groups = len({speaker(name) for name in pairs})
+    print(f"{len(pairs)} training clips of {groups} speakers, each scored with a fit on the others")
     print(f"{'method':24s} {'mouth % IOD':>12s} {'|area| 1e-3':>12s} {'calm frames':>12s} {'D-A own motion':>15s}")
     for method, row in scores.items():
         print(f"{method:24s} {row['mouth_error']:12.2f} {row['area_error']:12.2f} {row['calm_mouth_error']:12.2f} "

@@ -25,13 +25,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from stylehead.errors import StyleheadError
 from stylehead.face.align import transform_points
 from stylehead.face.tracking import track_video
 from stylehead.media import VIDEO_SUFFIXES, read_frames
 from stylehead.media.image import encode_jpeg
+from stylehead.motion.speaker_split import load_split
 from stylehead.render.neural_inputs import crop_matrix, cut
 from stylehead.render.style_mapping import patterns_for_image, warp_to
 from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
@@ -95,10 +95,10 @@ def main() -> None:
     parser.add_argument("--quality", type=int, default=85, help="JPEG quality of the stored crops")
     parser.add_argument("--overwrite", action="store_true")
     args = parser.parse_args()
-    held_out = set(yaml.safe_load(args.split.read_text())["validation"])
+    held_out = load_split(args.split)
     clips = sorted(p for p in args.clips.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
     for index, clip in enumerate(clips, 1):
-        split = "validation" if clip.stem in held_out else "train"
+        split = "validation" if held_out.is_held_out(clip.stem) else "train"
         target = args.output / split / f"{clip.stem}.npz"
         if target.exists() and not args.overwrite:
             continue

@@ -1,4 +1,4 @@
-"""Make a folder of links to the validation clips of a split, for ``stylehead evaluate ... --clips``.
+"""Make a folder of links to the held-out clips of a split (every clip of its speakers), for ``evaluate --clips``.
 
     python train/split_folder.py --clips ../shared/data/train --split train/configs/split.yaml \
         --output runs/validation_clips
@@ -7,7 +7,7 @@
 import argparse
 from pathlib import Path
 
-import yaml
+from stylehead.motion.speaker_split import load_split
 
 
 def main() -> None:
@@ -16,16 +16,16 @@ def main() -> None:
     parser.add_argument("--split", type=Path, required=True)
     parser.add_argument("--output", type=Path, required=True)
     args = parser.parse_args()
-    names = set(yaml.safe_load(args.split.read_text())["validation"])
+    split = load_split(args.split)
     args.output.mkdir(parents=True, exist_ok=True)
     linked = 0
     for clip in sorted(args.clips.iterdir()):
-        if clip.stem in names:
+        if split.is_held_out(clip.stem):
             link = args.output / clip.name
             if not link.exists():
                 link.symlink_to(clip.resolve())
             linked += 1
-    print(f"{linked} of {len(names)} validation clips linked in {args.output}")
+    print(f"{linked} clips of {len(split.held_out)} held-out speakers linked in {args.output}")
 
 
 if __name__ == "__main__":

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
 
 from stylehead.audio.inputs import stack_inputs
 from stylehead.motion.rest_shape import displacements, rest_shape
+from stylehead.motion.speaker_split import load_split
 
 
 @dataclass
@@ -79,9 +79,9 @@ def attach_apc(clips: list[Clip], weights: str | Path, projection: float = 0.0,
 
 
 def split_clips(clips: list[Clip], split_file: Path) -> tuple[list[Clip], list[Clip]]:
-    """(training, validation) by the ``validation`` list of clip names in a YAML split file."""
-    validation = set(yaml.safe_load(Path(split_file).read_text())["validation"])
-    return [c for c in clips if c.name not in validation], [c for c in clips if c.name in validation]
+    """(training, validation) clips by the held-out speakers of a split file (see :mod:`.speaker_split`)."""
+    split = load_split(split_file)
+    return [c for c in clips if not split.is_held_out(c.name)], [c for c in clips if split.is_held_out(c.name)]
 
 
 class MotionWindows(torch.utils.data.Dataset):
