@@ -1,4 +1,4 @@
-"""Generators compared on a split's held-out clips at landmark level: D-A, mouth LMD and mouth r.
+"""Generators compared on a split's held-out clips at landmark level: D-A, mouth LMD, mouth r, amplitude, closure.
 
 Each ``--generators`` entry is a train_motion.py output folder, or several joined by ``+`` whose
 predictions are averaged as a bundle averages them. For every held-out clip of ``--split``, the
@@ -7,7 +7,9 @@ spread over the clip, the generated motion is added to it, and the result is sco
 tracked clip in the face frame with the lip-sync metrics (:func:`stylehead.metrics.lipsync_metrics`):
 D-A (mean inner-lip area difference in % of the real mean area, as ``evaluate talking-head`` takes
 it), the mouth-point error with the mouth centred (% of the interocular distance) and the
-correlation of the mouth opening. The static baseline holds the frame.
+correlation of the mouth opening, and how far it opens and closes against the real mouth (the
+generated/real spread and 5% quantile of the opening, medians over clips). The static baseline holds
+the frame.
 No rendering and no head pose: this isolates the generators.
 
     python benchmarks/generator_dev.py --split train/configs/experiments/dev_split.yaml \
@@ -60,13 +62,16 @@ def main() -> None:
                     averaged = np.mean([motion[f] for f in name.split("+")], axis=0) * args.mouth_scale
                     played = apply_displacements(portrait_rest(real[index]), averaged, points)
                 metrics = lipsync_metrics(played, real)
-                rows.append((metrics["da"], metrics["lmd"], np.nan if name == "static" else metrics["mouth_corr"]))
+                keys = ("da", "lmd") if name == "static" else ("da", "lmd", "mouth_corr", "amplitude", "closure")
+                rows.append([metrics[k] for k in keys] + [np.nan] * (5 - len(keys)))
             scores[name].append(np.mean(rows, axis=0))
     print(f"{len(held_out)} held-out clips of {args.split}, rest estimated from {SOURCE_FRAMES} frames of each")
-    print(f"{'generators':60s} {'D-A':>7s} {'mouth LMD':>10s} {'mouth r':>8s}")
+    print(f"{'generators':60s} {'D-A':>7s} {'mouth LMD':>10s} {'mouth r':>8s} {'amplitude':>10s} {'closure':>8s}")
     for name, rows in scores.items():
-        da, lmd, r = np.mean(rows, axis=0)
-        print(f"{name:60s} {da:7.1f} {lmd:10.2f} " + ("       -" if np.isnan(r) else f"{r:8.3f}"))
+        da, lmd, r = np.mean(rows, axis=0)[:3]
+        amplitude, closure = np.median(rows, axis=0)[3:]
+        tail = "       -          -        -" if name == "static" else f"{r:8.3f} {amplitude:10.2f} {closure:8.2f}"
+        print(f"{name:60s} {da:7.1f} {lmd:10.2f} {tail}")
 
 
 if __name__ == "__main__":

@@ -180,10 +180,13 @@ def cmd_evaluate_lipsync(args: argparse.Namespace) -> None:
         f"loudness {row['loudness']['mouth_corr']:.3f}", file=sys.stderr))  # fmt: skip
     if not report["clips"]:
         raise StyleheadError(f"None of the {len(clips)} videos in {folder} could be scored (no sound or no face).")
-    print(f"{'method':<10}{'mouth_corr':>12}{'lmd':>10}{'dv':>10}{'da %':>10}")
+    print(f"{'method':<10}{'mouth_corr':>12}{'lmd':>10}{'dv':>10}{'da %':>10}{'amplitude':>11}{'closure':>9}")
     for method in METHODS:
         m = report["summary"][method]
-        print(f"{method:<10}{m['mouth_corr']:>12.3f}{m['lmd']:>10.3f}{m['dv']:>10.3f}{m['da']:>10.1f}")
+        print(f"{method:<10}{m['mouth_corr']:>12.3f}{m['lmd']:>10.3f}{m['dv']:>10.3f}{m['da']:>10.1f}"
+              f"{m['amplitude']:>11.2f}{m['closure']:>9.2f}")  # fmt: skip
+    print("amplitude: generated/real spread of the mouth opening; closure: generated/real 5% quantile of it "
+          "(medians over clips; 1 = like the real mouth)")
     print(f"{len(report['clips'])} clips scored, {len(report['skipped'])} skipped -> {output}")
     output.write_text(json.dumps(report, indent=1))
 

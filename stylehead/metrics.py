@@ -10,6 +10,10 @@ template, not from the video. Distances are in percent of the real face's intero
 - ``dv``: mouth landmark velocity difference (frame-to-frame motion), mean L2 over points and frames.
 - ``da``: open-mouth area difference (inner-lip polygon), mean |A_pred − A_real| over the real
   clip's mean open area, in percent.
+- ``amplitude``: how far the predicted mouth opens and closes against the real one, the ratio of
+  the standard deviations of their openings (1 = as much; a mouth that mumbles is well below 1).
+- ``closure``: how far the predicted mouth closes against the real one, the ratio of the 5%
+  quantiles of their openings (1 = as far; above 1, it never quite closes).
 """
 
 import numpy as np
@@ -42,12 +46,18 @@ def lipsync_metrics(predicted: np.ndarray, real: np.ndarray) -> dict[str, float]
     dv = np.linalg.norm(np.diff(mouth_p, axis=0) - np.diff(mouth_r, axis=0), axis=-1).mean() / scale
     area_p, area_r = polygon_area(predicted[:, list(INNER_LIPS)]), polygon_area(real[:, list(INNER_LIPS)])
     da = np.abs(area_p - area_r).mean() / max(area_r.mean(), 1e-9) * 100.0
+    opening_p, opening_r = mouth_opening(predicted), mouth_opening(real)
     return {
-        "mouth_corr": pearson(mouth_opening(predicted), mouth_opening(real)),
+        "mouth_corr": pearson(opening_p, opening_r),
         "lmd": float(lmd),
         "dv": float(dv),
         "da": float(da),
+        "amplitude": float(opening_p.std() / max(opening_r.std(), 1e-9)),
+        "closure": float(np.quantile(opening_p, 0.05) / max(np.quantile(opening_r, 0.05), 1e-6)),
     }
+
+
+RATIO_METRICS = ("amplitude", "closure")  # summarised over clips by their median (a ratio's mean is skewed)
 
 
 # Talking-head metrics (the paper's Table 2) --------------------------------------------------------

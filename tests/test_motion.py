@@ -12,7 +12,13 @@ from stylehead.face.pose import load_template
 from stylehead.motion.blinks import BlinkConfig, blink_curve, close_eyes, measure_blinks
 from stylehead.motion.head_pose_model import HeadPoseModel, HeadPoseModelConfig
 from stylehead.motion.lipsync_eval import LoudnessBaseline, score_clip
-from stylehead.motion.mouth_eye_generator import MOTION_POINTS, MouthEyeGenerator, MouthEyeGeneratorConfig, motion_loss
+from stylehead.motion.mouth_eye_generator import (
+    MOTION_POINTS,
+    MouthEyeGenerator,
+    MouthEyeGeneratorConfig,
+    motion_loss,
+    spread_loss,
+)
 from stylehead.motion.rest_shape import (
     REST_ESTIMATE,
     REST_LIP_GAP,
@@ -74,6 +80,31 @@ def test_motion_loss_norms_learn_the_mean_or_the_median_of_a_mostly_closed_mouth
     assert best("absolute") == pytest.approx(0.0, abs=0.011)  # their median
     with pytest.raises(ValueError, match="norm"):
         motion_loss(target, target, mask, 2, 1.0, "huber")
+
+
+def test_spread_loss_asks_for_the_real_range_of_motion_but_not_its_timing():
+    """A prediction that moves as much as the real motion, in any order, costs nothing; one that
+    mumbles (the mean of an uncertain sound) costs, and the gradient widens it. Masked frames and
+    the delay are ignored, and only the chosen coordinates count."""
+    torch.manual_seed(0)
+    target = torch.randn(2, 50, 2, 3)
+    mask = torch.ones(2, 50, dtype=torch.bool)
+    mask[1, 30:] = False  # with a delay of 2, outputs 2..49 compare with targets 0..47: 30 valid in clip 1
+    predicted = torch.zeros(2, 50, 2, 3)
+    predicted[0, 2:] = target[0, torch.randperm(48)]  # the real positions, in another order
+    predicted[1, 2:32] = target[1, torch.randperm(30)]
+    predicted[1, 32:] = 7.0  # beyond the mask: whatever it is
+    assert spread_loss(predicted, target, mask, 2, 1.0) < 1e-10
+    mumbling = (0.3 * predicted).requires_grad_(True)
+    loss = spread_loss(mumbling, target, mask, 2, 1.0)
+    assert loss > 0.1
+    loss.backward()
+    step = mumbling.detach() - 0.5 * mumbling.grad
+    assert step[:, 2:].std() > mumbling[:, 2:].std()
+    only_first = torch.tensor([0, 1, 2])
+    wrong_second = predicted.clone()
+    wrong_second[..., 1, :] = 0.0
+    assert spread_loss(wrong_second, target, mask, 2, 1.0, only_first) < 1e-10
 
 
 def test_generator_output_is_aligned_with_its_input():

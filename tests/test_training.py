@@ -29,9 +29,11 @@ def tiny_data(tmp_path_factory) -> Path:
         face[:, 65:68, 1] += 6 * opening[:, None]
         phones = np.zeros((t, 40), np.float32)
         phones[np.arange(t), (opening * 39).astype(int)] = 1
+        speech = (rng.normal(size=(t, 24)) * 0.1 + opening[:, None]).astype(np.float16)  # 24-d "encoder states"
         np.savez(folder / f"clip{i}.npz", face_points=face, pose=rng.normal(scale=0.05, size=(t, 6)).astype(np.float32),
                  valid=np.ones(t, bool), mel=rng.random((2 * t, 80), dtype=np.float32), phones=phones,
-                 loudness=(0.1 * opening + 0.01).astype(np.float32), source_fps=np.float32(25))  # fmt: skip
+                 loudness=(0.1 * opening + 0.01).astype(np.float32), source_fps=np.float32(25),
+                 speech=speech)  # fmt: skip
     (folder / "split.yaml").write_text("validation: [clip3]\n")
     return folder
 
@@ -50,9 +52,9 @@ def test_train_motion_two_steps_and_resume(tiny_data, tmp_path):
     from stylehead.motion.mouth_eye_generator import MouthEyeGenerator
 
     output = tmp_path / "motion"
-    run("train_motion.py", tiny_data, output, "window=60", "stride=20", TINY_MOTION)
+    run("train_motion.py", tiny_data, output, "window=60", "stride=20", "spread_weight=1.0", TINY_MOTION)
     model = MouthEyeGenerator.from_pretrained(output / "mouth_eye_generator", strict=True)
-    assert model.config.lstm_size == 8
+    assert model.config.lstm_size == 8 and list(model.config.features) == ["speech"] and model.config.input_dim == 24
     assert (output / "mouth_eye_generator" / "loudness_baseline.safetensors").exists()
     log = json.loads((output / "training_log.json").read_text())
     assert log["validation_clips"] == ["clip3"] and "mouth_corr" in log["history"][-1]

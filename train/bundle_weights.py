@@ -1,8 +1,8 @@
 """Assemble trained components into a weights bundle (the package's default or one to publish).
 
     python train/bundle_weights.py --motion runs/motion_phones --head-pose runs/head_pose \
-        --style-transfer runs/style_transfer --output stylehead/weights [--apc runs/apc] \
-        [--push-to-hub owner/stylehead]
+        --style-transfer runs/style_transfer --speech-encoder stylehead/weights/speech_encoder \
+        --output stylehead/weights [--apc runs/apc] [--push-to-hub owner/stylehead]
 
 Copies each component's config.json and model.safetensors (and the loudness baseline) into
 ``<output>/<component>/``, checks that every one loads strictly, and prints the total size. The
@@ -17,9 +17,9 @@ from pathlib import Path
 COMPONENT_FILES = ("config.json", "model.safetensors", "loudness_baseline.safetensors")
 
 
-def copy_component(source: Path, target: Path) -> None:
+def copy_component(source: Path, target: Path, files: tuple[str, ...] = COMPONENT_FILES) -> None:
     target.mkdir(parents=True, exist_ok=True)
-    for name in COMPONENT_FILES:
+    for name in files:
         if (source / name).exists():
             shutil.copy2(source / name, target / name)
 
@@ -33,6 +33,8 @@ def main() -> None:
     parser.add_argument("--head-pose", type=Path, required=True, help="a train_head_pose.py output folder")
     parser.add_argument("--apc", type=Path, help="a train_apc.py output folder (when the generator reads APC)")
     parser.add_argument("--style-transfer", type=Path, help="a train_style_transfer.py output folder (f)")
+    parser.add_argument("--speech-encoder", type=Path,
+                        help="a speech_encoder folder (train/convert_speech_encoder.py), when a model reads speech")
     parser.add_argument("--output", type=Path, required=True)
     parser.add_argument("--push-to-hub", metavar="REPO_ID")
     args = parser.parse_args()
@@ -50,6 +52,9 @@ def main() -> None:
         copy_component(args.apc / "apc_encoder", args.output / "apc_encoder")
     elif (args.output / "apc_encoder").exists():
         shutil.rmtree(args.output / "apc_encoder")
+
+    if args.speech_encoder and args.speech_encoder.resolve() != (args.output / "speech_encoder").resolve():
+        copy_component(args.speech_encoder, args.output / "speech_encoder", (*COMPONENT_FILES, "README.md"))
 
     if args.style_transfer:
         copy_component(args.style_transfer / "style_transfer", args.output / "style_transfer")

@@ -17,8 +17,15 @@ from common import finish_run, start_run, train_loop
 from safetensors.numpy import save_file
 
 from stylehead.audio.inputs import input_dim
+from stylehead.face.landmarks import MOUTH
 from stylehead.motion.lipsync_eval import LoudnessBaseline, score_clip, summarise
-from stylehead.motion.mouth_eye_generator import MouthEyeGenerator, MouthEyeGeneratorConfig, motion_loss
+from stylehead.motion.mouth_eye_generator import (
+    LOWER_JAW,
+    MouthEyeGenerator,
+    MouthEyeGeneratorConfig,
+    motion_loss,
+    spread_loss,
+)
 from stylehead.motion.rest_shape import displacements
 from stylehead.motion.training_data import MotionWindows, attach_apc
 
@@ -30,7 +37,7 @@ class TrainMotionConfig:
     data: str = "runs/data"  # folder of preprocessed clips
     output: str = "runs/motion"  # weights, checkpoints and the training log
     split: str = "train/configs/split.yaml"  # validation speakers
-    features: tuple[str, ...] = ("phones",)  # audio inputs: phones, mel, apc
+    features: tuple[str, ...] = ("speech",)  # audio inputs: speech (Whisper states), phones, mel, apc
     apc_weights: str | None = None  # folder of an APCEncoder, needed when "apc" is a feature
     projection: float = 0.0  # manifold projection blend for APC features (0 = off)
     steps: int = 1500  # optimiser steps
@@ -43,6 +50,7 @@ class TrainMotionConfig:
     ema_decay: float = 0.995  # weight averaging (0 = off): the average is validated and saved
     eval_every: int = 150  # steps between validations and checkpoints
     loss: str = "squared"  # L_me's norm: "squared" (the paper's eq. 2) or "absolute" (learns the median motion)
+    spread_weight: float = 0.0  # weight of spread_loss on mouth and jaw (0 = L_me alone): moves as much as real
     seed: int = 0
     model: dict = field(default_factory=dict)  # overrides of MouthEyeGeneratorConfig fields
 
@@ -53,8 +61,9 @@ def main() -> None:
     train_clips, val_clips = run.clips()
     if "apc" in config.features:
         attach_apc(train_clips + val_clips, config.apc_weights, config.projection, database_clips=train_clips)
+    speech_size = train_clips[0].speech.shape[1] if "speech" in config.features else 384
     model_config = MouthEyeGeneratorConfig(
-        input_dim=input_dim(config.features), features=config.features, **config.model
+        input_dim=input_dim(config.features, speech_size=speech_size), features=config.features, **config.model
     )
     model = MouthEyeGenerator(model_config)
     windows = MotionWindows(train_clips, config.features, model_config.points, config.window, config.stride,
@@ -62,9 +71,17 @@ def main() -> None:
     loader = torch.utils.data.DataLoader(windows, batch_size=config.batch_size, shuffle=True, drop_last=True)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
 
+    mouth_and_jaw = torch.tensor([3 * i + axis for i, point in enumerate(model_config.points)
+                                  if point in MOUTH + LOWER_JAW for axis in range(3)])  # fmt: skip
+
     def loss_fn(wrapped, batch):
         features, motion, mask = batch
-        return motion_loss(wrapped(features), motion, mask, model_config.delay, model_config.target_scale, config.loss)
+        predicted = wrapped(features)
+        delay, scale = model_config.delay, model_config.target_scale
+        loss = motion_loss(predicted, motion, mask, delay, scale, config.loss)
+        if config.spread_weight > 0:
+            loss = loss + config.spread_weight * spread_loss(predicted, motion, mask, delay, scale, mouth_and_jaw)
+        return loss
 
     def validate(unwrapped):
         rows = []

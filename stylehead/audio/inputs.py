@@ -1,7 +1,8 @@
 """Assembling the per-frame audio input of the motion models from the available features.
 
 Every feature is aligned to stylehead's 60-fps frames. 120 Hz features (log-mel, APC) put their two
-frames for each video frame side by side, as LSP does (2 × 512 = 1024 for APC).
+frames for each video frame side by side, as LSP does (2 × 512 = 1024 for APC); the speech encoder's
+states are resampled to 60 fps when they are made (:mod:`stylehead.audio.speech_features`).
 """
 
 import numpy as np
@@ -10,12 +11,12 @@ import torch
 from stylehead.audio.features import MEL_PER_FRAME, N_MELS
 from stylehead.audio.phones import PHONES
 
-FEATURE_DIMS = {"phones": len(PHONES), "mel": MEL_PER_FRAME * N_MELS, "apc": MEL_PER_FRAME * 512}
+FEATURE_DIMS = {"phones": len(PHONES), "mel": MEL_PER_FRAME * N_MELS, "apc": MEL_PER_FRAME * 512, "speech": 384}
 
 
-def input_dim(features: tuple[str, ...], apc_size: int = 512) -> int:
+def input_dim(features: tuple[str, ...], apc_size: int = 512, speech_size: int = 384) -> int:
     """Width of the stacked input for these feature names."""
-    dims = dict(FEATURE_DIMS, apc=MEL_PER_FRAME * apc_size)
+    dims = dict(FEATURE_DIMS, apc=MEL_PER_FRAME * apc_size, speech=speech_size)
     unknown = set(features) - set(dims)
     if unknown:
         raise ValueError(f"unknown audio features {sorted(unknown)}; choose from {sorted(dims)}")
@@ -25,7 +26,7 @@ def input_dim(features: tuple[str, ...], apc_size: int = 512) -> int:
 def stack_inputs(features: tuple[str, ...], available: dict[str, np.ndarray | torch.Tensor]) -> torch.Tensor:
     """(T, D) float32 input: the named features, 120 Hz ones folded two frames per row.
 
-    ``available`` maps names to arrays: ``phones`` (T, 40), ``mel`` (2T, 80), ``apc`` (2T, H).
+    ``available`` maps names to arrays: ``phones`` (T, 40), ``mel`` (2T, 80), ``apc`` (2T, H), ``speech`` (T, D).
     """
     parts = []
     for name in features:

@@ -1,8 +1,9 @@
 """From audio to per-frame motion with the trained components: the motion stage of the pipeline.
 
 ``AudioToMotion.from_pretrained(weights)`` loads the mouth and eye generator(s), the head pose model
-and (when a generator reads APC features) the APC encoder from a weights bundle (see
-:mod:`stylehead.hub`). Calling it on 16 kHz audio returns :class:`Motion` at 60 fps.
+and the audio encoders they read (the speech encoder, Whisper's; the APC encoder when a generator
+reads APC features) from a weights bundle (see :mod:`stylehead.hub`). Calling it on 16 kHz audio
+returns :class:`Motion` at 60 fps.
 
 A bundle may hold several generators (``mouth_eye_generator/``, ``mouth_eye_generator_<name>/``)
 that read different audio features; their predictions are averaged. Measured on the validation
@@ -23,6 +24,7 @@ import torch
 from stylehead.audio.features import FPS, log_mel
 from stylehead.audio.inputs import stack_inputs
 from stylehead.audio.phones import phone_features
+from stylehead.audio.speech_features import speech_states
 from stylehead.hub import component_folder, resolve_weights
 from stylehead.motion.blinks import BlinkConfig, blink_curve
 from stylehead.motion.head_pose_model import HeadPoseModel
@@ -70,7 +72,7 @@ class AudioToMotion:
 
     def __init__(self, generators: list[MouthEyeGenerator], head_pose: HeadPoseModel, apc=None,
                  loudness_baseline: LoudnessBaseline | None = None, generator_names: list[str] | None = None,
-                 style_network=None):  # fmt: skip
+                 style_network=None, speech_encoder=None):  # fmt: skip
         self.generators = [generator.eval() for generator in generators]
         self.generator_names = generator_names or [
             "mouth_eye_generator" + (f"_{i}" if i else "") for i in range(len(generators))
@@ -82,10 +84,13 @@ class AudioToMotion:
         self.points = points.pop()
         self.head_pose = head_pose.eval()
         self.apc = apc.eval() if apc is not None else None
+        self.speech_encoder = speech_encoder.float().eval() if speech_encoder is not None else None
         self.loudness_baseline = loudness_baseline
         needed = {name for g in self.generators for name in g.config.features} | set(head_pose.config.features)
         if "apc" in needed and apc is None:
             raise ValueError("the motion models read APC features but the bundle has no apc_encoder")
+        if "speech" in needed and speech_encoder is None:
+            raise ValueError("the motion models read speech encoder states but the bundle has no speech_encoder")
         self.features_needed = needed
 
     @classmethod
@@ -107,6 +112,11 @@ class AudioToMotion:
             from stylehead.audio.apc import APCEncoder
 
             apc = load_component(APCEncoder, component_folder(weights, "apc_encoder"))
+        speech_encoder = None
+        if (weights / "speech_encoder").exists():
+            from stylehead.audio.speech_encoder import SpeechEncoder
+
+            speech_encoder = load_component(SpeechEncoder, component_folder(weights, "speech_encoder"))
         style_network = None
         if (weights / "style_transfer").exists():
             from stylehead.style.transfer import StyleTransferNetwork
@@ -117,7 +127,7 @@ class AudioToMotion:
             tensors, _ = load_tensors(generator_dir / "loudness_baseline.safetensors",
                                       {"coefficients": (None, np.float32)}, "a loudness baseline")  # fmt: skip
             baseline = LoudnessBaseline(tensors["coefficients"])
-        return cls(generators, head_pose, apc, baseline, names, style_network)
+        return cls(generators, head_pose, apc, baseline, names, style_network, speech_encoder)
 
     @functools.cached_property
     def fingerprint(self) -> str:
@@ -165,7 +175,7 @@ class AudioToMotion:
         if unknown:
             raise StyleheadError(f"The style changes {sorted(unknown)}, which these motion weights do not have.")
         return AudioToMotion(generators, self.head_pose, self.apc, self.loudness_baseline, self.generator_names,
-                             self.style_network)  # fmt: skip
+                             self.style_network, self.speech_encoder)  # fmt: skip
 
     @staticmethod
     def generator_inputs(generator: MouthEyeGenerator, features: dict[str, np.ndarray]) -> torch.Tensor:
@@ -173,12 +183,14 @@ class AudioToMotion:
         return stack_inputs(tuple(generator.config.features), features)
 
     def audio_features(self, audio: np.ndarray) -> dict[str, np.ndarray]:
-        """The features the models read, computed once: mel (2T, 80), phones (T, 40), apc (2T, H)."""
+        """The features the models read, computed once: mel (2T, 80), phones (T, 40), apc (2T, H), speech (T, D)."""
         features = {"mel": log_mel(torch.from_numpy(audio)).numpy()}
         if "phones" in self.features_needed:
             features["phones"] = phone_features(audio)
         if "apc" in self.features_needed:
             features["apc"] = self.apc.encode(torch.from_numpy(features["mel"])).numpy()
+        if "speech" in self.features_needed:
+            features["speech"] = speech_states(self.speech_encoder, audio)
         return features
 
     @torch.inference_mode()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stylehead.metrics import lipsync_metrics
+from stylehead.metrics import RATIO_METRICS, lipsync_metrics
 from stylehead.motion.rest_shape import apply_displacements
 
 ENVELOPE_PERCENTILE = 95
@@ -53,8 +53,11 @@ def score_clip(
 
 
 def summarise(rows: list[dict[str, float]]) -> dict[str, float]:
-    """Mean of each metric over clips."""
-    return {key: float(np.mean([row[key] for row in rows])) for key in rows[0]} if rows else {}
+    """Each metric over clips: the mean, or the median for ratios (amplitude, closure)."""
+    if not rows:
+        return {}
+    average = {key: np.median if key in RATIO_METRICS else np.mean for key in rows[0]}
+    return {key: float(average[key]([row[key] for row in rows])) for key in rows[0]}
 
 
 METHODS = ("model", "loudness", "static")

@@ -113,6 +113,39 @@ def motion_loss(
     return (error * mask).sum() / mask.sum().clamp(min=1.0)
 
 
+def spread_loss(
+    predicted: torch.Tensor,
+    target: torch.Tensor,
+    mask: torch.Tensor,
+    delay: int,
+    scale: float,
+    coordinates: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """How far each window's motion is from moving as much as the real one: 1D Wasserstein-2 in time.
+
+    The squared L_me learns the mean motion for a sound; where the sound leaves the motion uncertain
+    (most of the time, for a speaker never seen), the mean is a mouth that hardly moves. This term
+    compares, for each window and each coordinate, the sorted predicted values with the sorted real
+    ones: the prediction must take the real range of positions (how far the mouth opens and how far
+    it closes) without being told when, which L_me decides. Same units and frames as
+    :func:`motion_loss`; ``coordinates`` (C,) selects flattened point coordinates (None: all).
+    """
+    predicted = predicted[:, delay:].flatten(2) / scale  # (B, T', P·3)
+    target = target[:, : target.shape[1] - delay].flatten(2) / scale
+    mask = mask[:, : mask.shape[1] - delay]
+    if coordinates is not None:
+        predicted, target = predicted[..., coordinates], target[..., coordinates]
+    # masked frames sort to the end of both series with the same value, so they compare as equal
+    far = (target.detach().abs().max() + predicted.detach().abs().max() + 1.0) * 2
+    keep = mask[..., None]
+    ordered_p = torch.where(keep, predicted, far).sort(dim=1).values
+    ordered_t = torch.where(keep, target, far).sort(dim=1).values
+    error = (ordered_p - ordered_t).pow(2).sum(-1)  # (B, T')
+    counts = mask.sum(1, keepdim=True)
+    valid_rank = torch.arange(mask.shape[1], device=mask.device)[None] < counts
+    return (error * valid_rank).sum() / valid_rank.sum().clamp(min=1)
+
+
 def smooth_in_time(values: torch.Tensor, sigma: float) -> torch.Tensor:
     """Gaussian smoothing of (T, ...) values along time, with edges held (σ in frames; 0 = off)."""
     if sigma <= 0 or len(values) < 2:

@@ -24,13 +24,17 @@ class Clip:
     loudness: np.ndarray  # (T,)
     rest: np.ndarray  # (68, 3) the speaker's mouth-at-rest shape
     apc: np.ndarray | None = None  # (2T, H) when an APC encoder has been run
+    speech: np.ndarray | None = None  # (T, D) speech encoder states, when preprocessing computed them
 
     def __len__(self) -> int:
         return len(self.valid)
 
     def inputs(self, features: tuple[str, ...]) -> torch.Tensor:
         """(T, D) stacked audio inputs, cut to the clip's length."""
-        available = {"mel": self.mel, "phones": self.phones, "apc": self.apc}
+        available = {"mel": self.mel, "phones": self.phones, "apc": self.apc, "speech": self.speech}
+        missing = [name for name in features if available.get(name) is None]
+        if missing:
+            raise ValueError(f"clip {self.name} has no {missing} features: run train/preprocess.py again")
         return stack_inputs(features, available)[: len(self)]
 
 
@@ -51,6 +55,7 @@ def load_clips(folder: Path) -> list[Clip]:
                     phones=data["phones"],
                     loudness=data["loudness"],
                     rest=rest_shape(data["face_points"], valid),
+                    speech=data["speech"].astype(np.float32) if "speech" in data else None,
                 )
             )
     if not clips:
