@@ -16,8 +16,9 @@ from stylehead.motion.mouth_eye_generator import (
     MOTION_POINTS,
     MouthEyeGenerator,
     MouthEyeGeneratorConfig,
+    concordance_loss,
     motion_loss,
-    spread_loss,
+    principal_motions,
 )
 from stylehead.motion.rest_shape import (
     REST_ESTIMATE,
@@ -82,29 +83,40 @@ def test_motion_loss_norms_learn_the_mean_or_the_median_of_a_mostly_closed_mouth
         motion_loss(target, target, mask, 2, 1.0, "huber")
 
 
-def test_spread_loss_asks_for_the_real_range_of_motion_but_not_its_timing():
-    """A prediction that moves as much as the real motion, in any order, costs nothing; one that
-    mumbles (the mean of an uncertain sound) costs, and the gradient widens it. Masked frames and
-    the delay are ignored, and only the chosen coordinates count."""
+def test_concordance_loss_wants_the_real_motion_in_time_and_as_large():
+    """Perfect motion costs nothing; the same motion at 0.6× (what L_me learns when unsure) costs, and
+    its gradient widens it; motion as large but out of time costs most. Masked frames, the delay and
+    directions outside the basis are ignored."""
     torch.manual_seed(0)
-    target = torch.randn(2, 50, 2, 3)
-    mask = torch.ones(2, 50, dtype=torch.bool)
-    mask[1, 30:] = False  # with a delay of 2, outputs 2..49 compare with targets 0..47: 30 valid in clip 1
-    predicted = torch.zeros(2, 50, 2, 3)
-    predicted[0, 2:] = target[0, torch.randperm(48)]  # the real positions, in another order
-    predicted[1, 2:32] = target[1, torch.randperm(30)]
-    predicted[1, 32:] = 7.0  # beyond the mask: whatever it is
-    assert spread_loss(predicted, target, mask, 2, 1.0) < 1e-10
-    mumbling = (0.3 * predicted).requires_grad_(True)
-    loss = spread_loss(mumbling, target, mask, 2, 1.0)
-    assert loss > 0.1
-    loss.backward()
-    step = mumbling.detach() - 0.5 * mumbling.grad
-    assert step[:, 2:].std() > mumbling[:, 2:].std()
-    only_first = torch.tensor([0, 1, 2])
-    wrong_second = predicted.clone()
-    wrong_second[..., 1, :] = 0.0
-    assert spread_loss(wrong_second, target, mask, 2, 1.0, only_first) < 1e-10
+    target = torch.randn(2, 60, 2, 3)
+    mask = torch.ones(2, 60, dtype=torch.bool)
+    mask[1, 40:] = False
+    basis = torch.zeros(2, 6)
+    basis[0, 1], basis[1, 4] = 1.0, 1.0  # the y of each point
+
+    def delayed(motion):  # outputs 2.. compare with targets ..57 (delay 2)
+        return torch.cat([torch.zeros(2, 2, 2, 3), motion[:, :58]], dim=1)
+
+    perfect = delayed(target)
+    perfect[1, 42:] = 9.0  # beyond the mask
+    assert concordance_loss(perfect, target, mask, 2, basis) < 1e-6
+    sideways = perfect.clone()
+    sideways[..., 0] = 0.0  # x is not along the basis
+    assert concordance_loss(sideways, target, mask, 2, basis) < 1e-6
+    mumbling = (0.6 * perfect).requires_grad_(True)
+    shrunk = concordance_loss(mumbling, target, mask, 2, basis)
+    shuffled = concordance_loss(delayed(target[:, torch.randperm(60)]), target, mask, 2, basis)
+    assert 0.05 < shrunk < 0.5 < shuffled
+    shrunk.backward()
+    widened = mumbling.detach() - 0.5 * mumbling.grad
+    assert widened[:, 2:40, :, 1].std() > mumbling[:, 2:40, :, 1].std()
+
+
+def test_principal_motions_find_the_direction_that_moves_most():
+    torch.manual_seed(0)
+    samples = torch.randn(500, 4) * torch.tensor([0.1, 3.0, 0.2, 0.1])
+    directions, share = principal_motions(samples, 1)
+    assert abs(float(directions[0, 1])) > 0.99 and share[0] > 0.9
 
 
 def test_generator_output_is_aligned_with_its_input():

@@ -52,7 +52,7 @@ def test_train_motion_two_steps_and_resume(tiny_data, tmp_path):
     from stylehead.motion.mouth_eye_generator import MouthEyeGenerator
 
     output = tmp_path / "motion"
-    run("train_motion.py", tiny_data, output, "window=60", "stride=20", "spread_weight=1.0", TINY_MOTION)
+    run("train_motion.py", tiny_data, output, "window=60", "stride=20", "concordance_weight=1.0", TINY_MOTION)
     model = MouthEyeGenerator.from_pretrained(output / "mouth_eye_generator", strict=True)
     assert model.config.lstm_size == 8 and list(model.config.features) == ["speech"] and model.config.input_dim == 24
     assert (output / "mouth_eye_generator" / "loudness_baseline.safetensors").exists()

@@ -45,7 +45,9 @@ def main() -> None:
     run = start_run(TrainHeadPoseConfig, __doc__, "head_pose_model")
     config, args, accelerator, output, target = run.config, run.args, run.accelerator, run.output, run.target
     train_clips, val_clips = run.clips()
-    model_config = HeadPoseModelConfig(input_dim=input_dim(config.features), features=config.features, **config.model)
+    speech_size = train_clips[0].speech.shape[1] if "speech" in config.features else 384
+    model_config = HeadPoseModelConfig(input_dim=input_dim(config.features, speech_size=speech_size),
+                                       features=config.features, **config.model)  # fmt: skip
     model = HeadPoseModel(model_config)
     lookahead = model_config.audio_lookahead
     windows = PoseWindows(train_clips, config.features, config.window, config.stride, lookahead)

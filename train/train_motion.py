@@ -23,8 +23,9 @@ from stylehead.motion.mouth_eye_generator import (
     LOWER_JAW,
     MouthEyeGenerator,
     MouthEyeGeneratorConfig,
+    concordance_loss,
     motion_loss,
-    spread_loss,
+    principal_motions,
 )
 from stylehead.motion.rest_shape import displacements
 from stylehead.motion.training_data import MotionWindows, attach_apc
@@ -50,7 +51,8 @@ class TrainMotionConfig:
     ema_decay: float = 0.995  # weight averaging (0 = off): the average is validated and saved
     eval_every: int = 150  # steps between validations and checkpoints
     loss: str = "squared"  # L_me's norm: "squared" (the paper's eq. 2) or "absolute" (learns the median motion)
-    spread_weight: float = 0.0  # weight of spread_loss on mouth and jaw (0 = L_me alone): moves as much as real
+    concordance_weight: float = 0.0  # weight of concordance_loss (0 = L_me alone): a mouth that moves as much
+    concordance_components: int = 3  # main directions of mouth and jaw motion the concordance is taken along
     seed: int = 0
     model: dict = field(default_factory=dict)  # overrides of MouthEyeGeneratorConfig fields
 
@@ -71,16 +73,17 @@ def main() -> None:
     loader = torch.utils.data.DataLoader(windows, batch_size=config.batch_size, shuffle=True, drop_last=True)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
 
-    mouth_and_jaw = torch.tensor([3 * i + axis for i, point in enumerate(model_config.points)
-                                  if point in MOUTH + LOWER_JAW for axis in range(3)])  # fmt: skip
+    basis, share = mouth_motion_basis(windows, model_config.points, config.concordance_components)
+    accelerator.print(f"main mouth and jaw motions: {', '.join(f'{100 * x:.0f}%' for x in share)} of their variance")
 
     def loss_fn(wrapped, batch):
         features, motion, mask = batch
         predicted = wrapped(features)
         delay, scale = model_config.delay, model_config.target_scale
         loss = motion_loss(predicted, motion, mask, delay, scale, config.loss)
-        if config.spread_weight > 0:
-            loss = loss + config.spread_weight * spread_loss(predicted, motion, mask, delay, scale, mouth_and_jaw)
+        if config.concordance_weight > 0:
+            loss = loss + config.concordance_weight * concordance_loss(predicted, motion, mask, delay,
+                                                                       basis.to(predicted.device))  # fmt: skip
         return loss
 
     def validate(unwrapped):
@@ -103,6 +106,19 @@ def main() -> None:
         save_file({"coefficients": baseline.coefficients}, str(target / "loudness_baseline.safetensors"))
         finish_run(config, state, output, target, MouthEyeGenerator, args.push_to_hub, "mouth_corr",
                    train_clips=[c.name for c in train_clips], validation_clips=[c.name for c in val_clips])  # fmt: skip
+
+
+def mouth_motion_basis(windows: MotionWindows, points: tuple[int, ...], count: int
+                       ) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+    """(count, P·3) main directions of the training targets' mouth and jaw motion (zero on the eyes), and their
+    shares of that motion's variance."""
+    coordinates = torch.tensor([3 * i + axis for i, point in enumerate(points) if point in MOUTH + LOWER_JAW
+                                for axis in range(3)])  # fmt: skip
+    samples = torch.cat([target.flatten(1)[mask][:, coordinates] for _, target, mask in windows.clips])
+    directions, share = principal_motions(samples, count)
+    basis = torch.zeros(count, 3 * len(points))
+    basis[:, coordinates] = directions
+    return basis, share
 
 
 if __name__ == "__main__":
