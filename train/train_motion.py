@@ -53,6 +53,9 @@ class TrainMotionConfig:
     loss: str = "squared"  # L_me's norm: "squared" (the paper's eq. 2) or "absolute" (learns the median motion)
     concordance_weight: float = 0.0  # weight of concordance_loss (0 = L_me alone): a mouth that moves as much
     concordance_components: int = 3  # main directions of mouth and jaw motion the concordance is taken along
+    feature_noise: float = 0.0  # Gaussian noise added to the inputs, in units of each feature's batch std (0 = off)
+    time_masks: int = 0  # spans per window whose inputs are replaced by the window's mean (SpecAugment-like)
+    time_mask_frames: int = 12  # longest masked span (frames)
     seed: int = 0
     model: dict = field(default_factory=dict)  # overrides of MouthEyeGeneratorConfig fields
 
@@ -78,6 +81,7 @@ def main() -> None:
 
     def loss_fn(wrapped, batch):
         features, motion, mask = batch
+        features = augment_features(features, config.feature_noise, config.time_masks, config.time_mask_frames)
         predicted = wrapped(features)
         delay, scale = model_config.delay, model_config.target_scale
         loss = motion_loss(predicted, motion, mask, delay, scale, config.loss)
@@ -106,6 +110,20 @@ def main() -> None:
         save_file({"coefficients": baseline.coefficients}, str(target / "loudness_baseline.safetensors"))
         finish_run(config, state, output, target, MouthEyeGenerator, args.push_to_hub, "mouth_corr",
                    train_clips=[c.name for c in train_clips], validation_clips=[c.name for c in val_clips])  # fmt: skip
+
+
+def augment_features(features: torch.Tensor, noise: float, masks: int, mask_frames: int) -> torch.Tensor:
+    """(B, L, D) training inputs with Gaussian noise and ``masks`` spans per window set to the window's mean."""
+    if noise > 0:
+        features = features + noise * features.std((0, 1), keepdim=True) * torch.randn_like(features)
+    if masks > 0:
+        batch, length, _ = features.shape
+        spans = torch.randint(1, mask_frames + 1, (batch, masks))
+        starts = (torch.rand(batch, masks) * (length - spans)).long()
+        frames = torch.arange(length)
+        hidden = ((frames[None, None] >= starts[..., None]) & (frames[None, None] < (starts + spans)[..., None])).any(1)
+        features = torch.where(hidden[..., None], features.mean(1, keepdim=True), features)
+    return features
 
 
 def mouth_motion_basis(windows: MotionWindows, points: tuple[int, ...], count: int
