@@ -39,10 +39,14 @@ def main() -> None:
     parser.add_argument(
         "--mouth-scale", type=float, default=1.0, help="multiply the generated motion (the pipeline's mouth_scale)"
     )
+    parser.add_argument("--smoothing", type=float, help="Gaussian σ (frames) of the generated motion (default: each "
+                        "generator's own)")  # fmt: skip
     args = parser.parse_args()
     _, held_out = split_clips(load_clips(args.data), args.split)
     folders = {folder for entry in args.generators for folder in entry.split("+")}
     models = {f: load_component(MouthEyeGenerator, Path(f) / "mouth_eye_generator") for f in folders}
+    for model in models.values():
+        model.config.smoothing = model.config.smoothing if args.smoothing is None else args.smoothing
     points = {tuple(m.config.points) for m in models.values()}
     if len(points) != 1:
         raise SystemExit("the generators must move the same landmarks")

@@ -31,9 +31,11 @@ def rest() -> np.ndarray:
 def test_bundle_is_complete_small_and_documented():
     files = [p for p in BUNDLED_WEIGHTS.rglob("*") if p.is_file()]
     assert sum(p.stat().st_size for p in files) <= 40 * 1024 * 1024
-    for component in ("mouth_eye_generator", "head_pose_model"):
+    for component in ("mouth_eye_generator", "head_pose_model", "speech_encoder"):
         assert (BUNDLED_WEIGHTS / component / "config.json").exists()
         assert (BUNDLED_WEIGHTS / component / "model.safetensors").exists()
+    generator = json.loads((BUNDLED_WEIGHTS / "mouth_eye_generator" / "config.json").read_text())
+    assert generator["features"] == ["speech"]  # the pretrained speech encoder's states, not 11 minutes' phonetics
     assert not any(p.suffix in (".bin", ".pt", ".pth", ".pkl", ".ckpt") for p in files)
     card = (BUNDLED_WEIGHTS / "README.md").read_text()
     assert "Training data" in card and "mouth_corr" in card
@@ -58,8 +60,9 @@ def test_speech_moves_the_mouth_and_the_head(motion_model, rest, speech_path):
     speech = read_audio(speech_path)[: 6 * 16_000]
     motion = motion_model(speech)
     assert len(motion) == 360 and motion.pose.shape == (360, 6) and motion.blink.shape == (360,)
-    # predictions regress toward the mean (real speakers: std ≈ 0.046 of the interocular distance)
-    assert opening_std(speech) > max(0.01, 3 * opening_std(np.zeros_like(speech)))
+    # the mouth moves about as much as real speakers' (std ≈ 0.046 of the interocular distance, median over
+    # the training clips), not the r×-shrunk mean motion that L_me alone learns
+    assert opening_std(speech) > max(0.025, 3 * opening_std(np.zeros_like(speech)))
     assert motion.pose[:, :3].std() > 0.1  # degrees
 
 

@@ -52,15 +52,34 @@ def test_train_motion_two_steps_and_resume(tiny_data, tmp_path):
     from stylehead.motion.mouth_eye_generator import MouthEyeGenerator
 
     output = tmp_path / "motion"
-    run("train_motion.py", tiny_data, output, "window=60", "stride=20", "concordance_weight=1.0", TINY_MOTION)
+    run("train_motion.py", tiny_data, output, "window=60", "stride=20", "concordance_weight=1.0", "silence=0",
+        TINY_MOTION)
     model = MouthEyeGenerator.from_pretrained(output / "mouth_eye_generator", strict=True)
     assert model.config.lstm_size == 8 and list(model.config.features) == ["speech"] and model.config.input_dim == 24
     assert (output / "mouth_eye_generator" / "loudness_baseline.safetensors").exists()
     log = json.loads((output / "training_log.json").read_text())
     assert log["validation_clips"] == ["clip3"] and "mouth_corr" in log["history"][-1]
-    text = run("train_motion.py", tiny_data, output, "window=60", "stride=20", TINY_MOTION, "steps=4", "--resume")
+    text = run("train_motion.py", tiny_data, output, "window=60", "stride=20", "silence=0", TINY_MOTION, "steps=4",
+               "--resume")
     assert "resumed at step 2" in text
     assert json.loads((output / "checkpoints" / "trainer.json").read_text())["step"] == 4
+
+
+def test_silent_windows_teach_a_closed_mouth(tiny_data, tmp_path):
+    """Windows of silence (mouth at rest) join the training windows in the share asked for, and a
+    log-mel generator trains with them."""
+    from stylehead.motion.mouth_eye_generator import MOTION_POINTS
+    from stylehead.motion.training_data import MotionWindows, load_clips
+
+    windows = MotionWindows(load_clips(tiny_data), ("mel",), MOTION_POINTS, 60, 20)
+    real = len(windows)
+    windows.add_silence([torch.zeros(500, 160), torch.ones(400, 160)], 0.2, len(MOTION_POINTS))
+    assert len(windows) - real == round(0.2 * real / 0.8)
+    silent = [windows[i] for i in range(real, len(windows))]
+    assert all(float(target.abs().max()) == 0.0 and bool(mask.all()) for _, target, mask in silent)
+    assert {float(inputs[0, 0]) for inputs, _, _ in silent} == {0.0, 1.0}  # both recordings are used
+    run("train_motion.py", tiny_data, tmp_path / "mel", "window=60", "stride=20", "features=[mel]", "silence=0.2",
+        TINY_MOTION)
 
 
 def test_train_head_pose_two_steps(tiny_data, tmp_path):

@@ -12,6 +12,7 @@ Checkpoints go to ``<output>/checkpoints``; ``--resume`` continues from the last
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 from common import finish_run, start_run, train_loop
 from safetensors.numpy import save_file
@@ -53,6 +54,8 @@ class TrainMotionConfig:
     loss: str = "squared"  # L_me's norm: "squared" (the paper's eq. 2) or "absolute" (learns the median motion)
     concordance_weight: float = 0.0  # weight of concordance_loss (0 = L_me alone): a mouth that moves as much
     concordance_components: int = 3  # main directions of mouth and jaw motion the concordance is taken along
+    silence: float = 0.05  # share of training windows that are silence (digital, or a faint noise floor), mouth at rest
+    speech_encoder: str = "stylehead/weights/speech_encoder"  # encodes the silence (the encoder preprocess.py used)
     feature_noise: float = 0.0  # Gaussian noise added to the inputs, in units of each feature's batch std (0 = off)
     time_masks: int = 0  # spans per window whose inputs are replaced by the window's mean (SpecAugment-like)
     time_mask_frames: int = 12  # longest masked span (frames)
@@ -73,6 +76,8 @@ def main() -> None:
     model = MouthEyeGenerator(model_config)
     windows = MotionWindows(train_clips, config.features, model_config.points, config.window, config.stride,
                             config.stretch, config.seed)  # fmt: skip
+    if config.silence > 0 and "apc" not in config.features:  # (APC features of silence would need the encoder here)
+        windows.add_silence(silent_inputs(config), config.silence, len(model_config.points))
     loader = torch.utils.data.DataLoader(windows, batch_size=config.batch_size, shuffle=True, drop_last=True)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
 
@@ -110,6 +115,32 @@ def main() -> None:
         save_file({"coefficients": baseline.coefficients}, str(target / "loudness_baseline.safetensors"))
         finish_run(config, state, output, target, MouthEyeGenerator, args.push_to_hub, "mouth_corr",
                    train_clips=[c.name for c in train_clips], validation_clips=[c.name for c in val_clips])  # fmt: skip
+
+
+SILENT_LEVELS = (0.0, 1e-4, 1e-3)  # RMS of the silent recordings: digital silence, -80 and -60 dBFS of noise
+
+
+def silent_inputs(config: TrainMotionConfig) -> list[torch.Tensor]:
+    """(T, D) features of 30 s of each silent level, as the generator reads them."""
+    from stylehead.audio.features import log_mel
+    from stylehead.audio.inputs import stack_inputs
+    from stylehead.audio.phones import phone_features
+    from stylehead.audio.speech_encoder import SpeechEncoder
+    from stylehead.audio.speech_features import speech_states
+    from stylehead.safe_loading import load_component
+
+    encoder = load_component(SpeechEncoder, config.speech_encoder).float() if "speech" in config.features else None
+    rng = np.random.default_rng(config.seed)
+    inputs = []
+    for level in SILENT_LEVELS:
+        audio = (level * rng.standard_normal(30 * 16_000)).astype(np.float32)
+        available = {"mel": log_mel(torch.from_numpy(audio)).numpy()}
+        if "phones" in config.features:
+            available["phones"] = phone_features(audio)
+        if encoder is not None:
+            available["speech"] = speech_states(encoder, audio)
+        inputs.append(stack_inputs(config.features, available))
+    return inputs
 
 
 def augment_features(features: torch.Tensor, noise: float, masks: int, mask_frames: int) -> torch.Tensor:

@@ -107,8 +107,27 @@ class MotionWindows(torch.utils.data.Dataset):
             count = min(len(inputs), len(clip))
             target = torch.from_numpy(displacements(clip.face_points[:count], clip.rest, points))
             mask = torch.from_numpy(clip.valid[:count].copy())
-            self.clips.append((inputs[:count], target, mask))
-            self.index += [(len(self.clips) - 1, start) for start in range(0, max(1, count - length + 1), stride)]
+            self._add(inputs[:count], target, mask, stride)
+
+    def _add(self, inputs: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, stride: int) -> None:
+        self.clips.append((inputs, target, mask))
+        count = len(inputs)
+        self.index += [(len(self.clips) - 1, start) for start in range(0, max(1, count - self.length + 1), stride)]
+
+    def add_silence(self, inputs: list[torch.Tensor], share: float, points: int) -> None:
+        """Add windows of silence, the mouth at rest throughout, as ``share`` of all windows.
+
+        ``inputs`` are (T, D) features of silent recordings (digital silence, a faint noise floor).
+        Real clips hold only short pauses between words; without whole windows of silence a
+        generator has never heard a silent second and, given one, opens the mouth at random.
+        """
+        wanted = round(share * len(self.index) / max(1e-9, 1 - share))
+        before = len(self.index)
+        for silent in inputs:
+            stride = max(1, (len(silent) - self.length) * len(inputs) // max(1, wanted))
+            self._add(silent, torch.zeros(len(silent), points, 3), torch.ones(len(silent), dtype=torch.bool), stride)
+        added = self.index[before:]
+        self.index = self.index[:before] + [added[i] for i in np.linspace(0, len(added) - 1, wanted).astype(int)]
 
     def __len__(self) -> int:
         return len(self.index)
