@@ -139,5 +139,5 @@ def test_evaluate_lipsync_report_keys(tmp_path, still_video):
     assert result.returncode == 0, result.stderr
     data = json.loads(report.read_text())
     for method in ("model", "loudness", "static"):
-        assert set(data["summary"][method]) == {"mouth_corr", "lmd", "dv", "da"}
+        assert set(data["summary"][method]) == {"mouth_corr", "lmd", "dv", "da", "amplitude", "closure"}
     assert data["clips"][0]["clip"] == "still.mp4" and data["clips"][0]["frames"] > 100

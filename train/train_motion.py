@@ -76,13 +76,12 @@ def main() -> None:
     model = MouthEyeGenerator(model_config)
     windows = MotionWindows(train_clips, config.features, model_config.points, config.window, config.stride,
                             config.stretch, config.seed)  # fmt: skip
+    basis, share = mouth_motion_basis(windows, model_config.points, config.concordance_components)
+    accelerator.print(f"main mouth and jaw motions: {', '.join(f'{100 * x:.0f}%' for x in share)} of their variance")
     if config.silence > 0 and "apc" not in config.features:  # (APC features of silence would need the encoder here)
         windows.add_silence(silent_inputs(config), config.silence, len(model_config.points))
     loader = torch.utils.data.DataLoader(windows, batch_size=config.batch_size, shuffle=True, drop_last=True)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
-
-    basis, share = mouth_motion_basis(windows, model_config.points, config.concordance_components)
-    accelerator.print(f"main mouth and jaw motions: {', '.join(f'{100 * x:.0f}%' for x in share)} of their variance")
 
     def loss_fn(wrapped, batch):
         features, motion, mask = batch
@@ -90,9 +89,12 @@ def main() -> None:
         predicted = wrapped(features)
         delay, scale = model_config.delay, model_config.target_scale
         loss = motion_loss(predicted, motion, mask, delay, scale, config.loss)
-        if config.concordance_weight > 0:
-            loss = loss + config.concordance_weight * concordance_loss(predicted, motion, mask, delay,
-                                                                       basis.to(predicted.device))  # fmt: skip
+        # the concordance is about how speech moves the mouth: silent windows (targets exactly at rest) only
+        # count in L_me, or matching the spread between silence and speech would be enough to score well
+        speech = motion.flatten(1).abs().amax(1) > 0
+        if config.concordance_weight > 0 and speech.any():
+            loss = loss + config.concordance_weight * concordance_loss(predicted[speech], motion[speech], mask[speech],
+                                                                       delay, basis.to(predicted.device))  # fmt: skip
         return loss
 
     def validate(unwrapped):
