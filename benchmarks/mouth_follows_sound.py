@@ -64,8 +64,10 @@ def main() -> None:
             print(f"{path.name[:40]:40s} {name[-24:]:24s} {row['r']:6.3f} {row['open_on_sound']:14.2f} "
                   f"{pauses:>10s} {row['spread']:7.2f}")  # fmt: skip
     for name, values in rows.items():
-        print(f"mean over {len(values)} clips, {name}: r {np.mean([v['r'] for v in values]):.3f} "
-              f"(lowest {min(v['r'] for v in values):.3f}), spread {np.mean([v['spread'] for v in values]):.2f}")
+        print(
+            f"mean over {len(values)} clips, {name}: r {np.mean([v['r'] for v in values]):.3f} "
+            f"(lowest {min(v['r'] for v in values):.3f}), spread {np.mean([v['spread'] for v in values]):.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -168,6 +168,8 @@ class StyleHeadPipeline:
         samples = np.asarray(samples, np.float32)
         if samples.size == 0:
             raise StyleheadError("The audio is empty; give a clip with sound in it.")
+        if not np.isfinite(samples).all():
+            raise StyleheadError("The audio holds samples that are not numbers (NaN or infinite); export it again.")
         if max_seconds is not None and len(samples) > max_seconds * SAMPLE_RATE:
             raise StyleheadError(f"The audio is {len(samples) / SAMPLE_RATE:.0f} s long; the limit is "
                                  f"{max_seconds:.0f} s. Cut it shorter.")  # fmt: skip

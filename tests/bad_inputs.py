@@ -285,7 +285,7 @@ CORPUS: list[BadInput] = [
     BadInput("audio-zero-bytes", "audio", _empty_wav, "refused", "is empty"),
     BadInput("audio-truncated-wav", "audio", _truncated_wav, "refused", "truncated.wav"),
     BadInput("audio-truncated-mp3", "audio", _truncated_mp3, "refused", "truncated.mp3"),
-    BadInput("audio-all-nan", "audio", _nan_audio, "accepted"),
+    BadInput("audio-all-nan", "audio", _nan_audio, "refused", "not numbers"),
     BadInput("audio-clipped", "audio", _clipped_audio, "accepted"),
     BadInput("audio-8-khz", "audio", _rate(8_000), "accepted"),
     BadInput("audio-96-khz", "audio", _rate(96_000), "accepted"),

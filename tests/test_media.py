@@ -47,13 +47,21 @@ def test_audio_track_of_a_video(still_video):
     assert abs(len(audio) / 16_000 - 2.4) < 0.1
 
 
-def test_nan_and_clipped_samples_are_cleaned(tmp_path):
-    samples = tone(1.0) * 5
-    samples[100:200] = np.nan
-    path = tmp_path / "nan.wav"
-    soundfile.write(path, samples, 16_000, subtype="FLOAT")
+def test_clipped_samples_are_clipped(tmp_path):
+    path = tmp_path / "loud.wav"
+    soundfile.write(path, tone(1.0) * 5, 16_000, subtype="FLOAT")
     audio = read_audio(path)
     assert np.isfinite(audio).all() and np.abs(audio).max() <= 1.0
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_nan_or_infinite_samples_are_refused_in_one_sentence(tmp_path, value):
+    samples = tone(1.0)
+    samples[100:200] = value
+    path = tmp_path / "broken.wav"
+    soundfile.write(path, samples, 16_000, subtype="FLOAT")
+    with pytest.raises(MediaError, match="100 samples that are not numbers"):
+        read_audio(path)
 
 
 def test_video_without_sound_is_refused_in_one_sentence(silent_video):

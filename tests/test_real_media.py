@@ -24,7 +24,7 @@ def test_training_videos_are_at_least_95_percent_valid():
     assert valid / total >= 0.95, [r for r in rows if r[1] < r[2]]
 
 
-def test_lip_sync_on_the_held_out_speakers_beats_both_baselines():
+def test_lip_sync_on_the_held_out_speakers_beats_both_baselines_and_moves_like_a_real_mouth():
     from stylehead.motion.audio_to_motion import AudioToMotion
     from stylehead.motion.lipsync_eval import evaluate_lipsync
     from stylehead.motion.speaker_split import load_split
@@ -35,9 +35,11 @@ def test_lip_sync_on_the_held_out_speakers_beats_both_baselines():
     assert len(clips) == len(split.held_out) == 8
     summary = evaluate_lipsync(clips, AudioToMotion.from_pretrained())["summary"]
     model, loudness, static = summary["model"], summary["loudness"], summary["static"]
-    assert model["mouth_corr"] >= 0.40 and model["mouth_corr"] >= loudness["mouth_corr"] + 0.15
+    assert model["mouth_corr"] >= 0.40 and model["mouth_corr"] >= loudness["mouth_corr"] + 0.35
     assert model["lmd"] < min(loudness["lmd"], static["lmd"])
-    assert model["dv"] < min(loudness["dv"], static["dv"])
+    # it opens and closes about as far as these speakers do (a mouth that barely moves would score a
+    # lower velocity difference: dv rewards stillness, so it is not asserted)
+    assert 0.7 <= model["amplitude"] <= 1.3 and 0.8 <= model["closure"] <= 1.2
 
 
 def test_every_portrait_animates_or_is_refused_with_the_no_face_error():

@@ -44,7 +44,7 @@ def test_translation_of_every_point_shifts_the_image(portrait):
     mesh = build_mesh(points)
     out = warp_image(portrait, mesh, points + np.array([10.0, 0.0]))
     assert np.abs(out[150:350, 160:350].astype(int) - portrait[150:350, 150:340]).mean() < 2.0
-    assert out[10, 10].max() == 0  # outside the mesh: the border value
+    assert (out[10, 10] == portrait[10, 10]).all()  # outside the mesh: the picture as it is
 
 
 def test_region_limited_warp_matches_the_full_warp(portrait, face_mesh):

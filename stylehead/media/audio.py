@@ -17,7 +17,8 @@ AUDIO_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".m4a", ".aac", ".opus")
 def read_audio(path: str | Path, sample_rate: int = SAMPLE_RATE, max_seconds: float | None = None) -> np.ndarray:
     """Read ``path`` as mono float32 in [-1, 1] at ``sample_rate``: (N,) float32.
 
-    Channels are averaged; NaN and infinite samples become silence. Files that libsndfile can
+    Channels are averaged; samples beyond ±1 are clipped. A file holding NaN or infinite samples is
+    refused (:class:`MediaError`): it is broken, and silence in its place would hide that. Files that libsndfile can
     read (wav, flac, ogg, mp3, ...) are read directly; everything else (m4a, aac, opus, the audio
     track of a video) goes through the bundled ffmpeg.
     """
@@ -32,7 +33,10 @@ def read_audio(path: str | Path, sample_rate: int = SAMPLE_RATE, max_seconds: fl
                 raise MediaError(f"The video {path.name} has no audio track; use a video with sound or an audio file.")
             raise MediaError(f"{path.name} has no audio track; give an audio file ({AUDIO_FORMATS}).")
         audio = np.frombuffer(decode_audio(path, sample_rate, max_seconds), dtype=np.float32).copy()
-    audio = np.nan_to_num(audio, nan=0.0, posinf=0.0, neginf=0.0)
+    broken = int(np.count_nonzero(~np.isfinite(audio)))
+    if broken:
+        raise MediaError(f"{path.name} holds {broken} samples that are not numbers (NaN or infinite); "
+                         "export the audio again from its source.")  # fmt: skip
     np.clip(audio, -1.0, 1.0, out=audio)
     if audio.size == 0:
         raise MediaError(f"{path.name} contains no audio samples; give a clip with sound in it.")

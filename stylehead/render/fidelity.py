@@ -42,7 +42,7 @@ def body_mask(rig: HeadRig, shape: tuple[int, int], targets: list[np.ndarray] | 
     mask = np.zeros(shape, np.uint8)
     for points in [rig.points, *(targets or [])]:
         body = points[: rig.torso.stop]
-        low = body[rig.torso]
+        low = body[rig.torso] if rig.torso.stop > rig.torso.start else body  # (torso points off the frame are left out)
         extended = np.concatenate([body, [[low[:, 0].min(), shape[0] + 1], [low[:, 0].max(), shape[0] + 1]]])
         hull = cv2.convexHull(np.round(extended).astype(np.int32))
         cv2.fillConvexPoly(mask, hull, 1)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from stylehead.face.landmarks import INNER_LIP_PAIRS, LEFT_EYELIDS, RIGHT_EYELIDS
+from stylehead.render.integrity import fold_floors, reference_orientation
 from stylehead.render.mesh_warp import Mesh, border_anchors
 
 NECK_FOLLOW = 0.55  # share of the head's motion the neck follows
@@ -31,6 +32,7 @@ RING_SCALE = 1.9  # the fixed ring's radii, in head-ellipse radii
 # background inside the outline moves a little, but hair outside it would be smeared.
 HEAD_WIDTH = 0.85
 HEAD_ABOVE_BROWS = 0.9
+EDGE_MARGIN = 0.12  # face widths: moving points closer than this to the frame's edge are left out
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ class HeadRig:
     neck: slice
     torso: slice
     mesh: Mesh
+    orientation: np.ndarray  # (M,) ±1: each triangle's orientation in the layout (see render.integrity)
+    floors: np.ndarray  # (M,) px²: the lowest oriented area each triangle may take (render.integrity.fold_floors)
 
     @property
     def moving(self) -> np.ndarray:
@@ -58,6 +62,16 @@ class HeadRig:
         for part, follow in ((self.head, 1.0), (self.neck, NECK_FOLLOW), (self.torso, TORSO_FOLLOW)):
             matrix = identity + follow * (head_affine - identity)
             out[part] = self.points[part] @ matrix[:, :2].T + matrix[:, 2]
+        return out
+
+    def place_all(self, landmarks: np.ndarray, head_affines: np.ndarray) -> np.ndarray:
+        """(T, N, 2) target positions for (T, 68, 2) landmarks and (T, 2, 3) head motions: :meth:`place` per frame."""
+        out = np.repeat(self.points[None], len(landmarks), axis=0)
+        out[:, :68] = landmarks
+        identity = np.array([[1.0, 0, 0], [0, 1.0, 0]])
+        for part, follow in ((self.head, 1.0), (self.neck, NECK_FOLLOW), (self.torso, TORSO_FOLLOW)):
+            matrix = identity + follow * (np.asarray(head_affines, np.float64) - identity)  # (T, 2, 3)
+            out[:, part] = self.points[part] @ matrix[:, :, :2].transpose(0, 2, 1) + matrix[:, None, :, 2]
         return out
 
     def region(self, target: np.ndarray, margin: int = 2) -> tuple[int, int, int, int]:
@@ -110,27 +124,40 @@ def build_rig(landmarks: np.ndarray, width: int, height: int) -> HeadRig:
     ring = ring_centre + RING_SCALE * (ring_x + ring_y)
     inside = (ring[:, 0] > 1) & (ring[:, 0] < width - 2) & (ring[:, 1] > 1) & (ring[:, 1] < height - 2)
     border = border_anchors(width, height, per_side=4)
+    # moving points near or beyond the frame's edge would cross the fixed border anchors as the head
+    # moves (a fold, and pixels from outside the picture): they are left out, and the face's own
+    # points carry that side of the head
+    margin = EDGE_MARGIN * face_w
+    head, neck, torso = (part[(part[:, 0] > margin) & (part[:, 0] < width - 1 - margin)
+                              & (part[:, 1] > margin) & (part[:, 1] < height - 1 - margin)]
+                         for part in (head, neck, torso))  # fmt: skip
     points = np.concatenate([landmarks, head, neck, torso, ring[inside], border])
     start = 68
     head_part = slice(start, start + len(head))
     neck_part = slice(head_part.stop, head_part.stop + len(neck))
     torso_part = slice(neck_part.stop, neck_part.stop + len(torso))
-    mesh = Mesh(points=points, triangles=_triangulate(points, landmarks))
-    return HeadRig(points, head_part, neck_part, torso_part, mesh)
+    triangles, layout = _triangulate(points, landmarks)
+    mesh = Mesh(points=points, triangles=triangles)
+    orientation = reference_orientation(points, layout, triangles)
+    floors = fold_floors(points, triangles, orientation)
+    return HeadRig(points, head_part, neck_part, torso_part, mesh, orientation, floors)
 
 
-def _triangulate(points: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-    """Delaunay triangles of ``points`` with the inner lips and eyelids pulled apart first."""
+def _triangulate(points: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Delaunay triangles of ``points`` with the inner lips and eyelids pulled apart first, and that layout."""
     from scipy.spatial import Delaunay
 
     layout = points.copy()
     _, face_w, _ = face_geometry(landmarks)
+    across = landmarks[16] - landmarks[0]
+    across = across / max(float(np.linalg.norm(across)), 1e-9)
+    down = np.array([-across[1], across[0]])  # towards the chin
+    wanted = 0.03 * face_w  # small enough not to cross the outer lip or the brow
     for upper, lower in INNER_LIP_PAIRS + RIGHT_EYELIDS + LEFT_EYELIDS:
-        gap = layout[lower] - layout[upper]
-        length = float(np.linalg.norm(gap))
-        wanted = 0.03 * face_w  # small enough not to cross the outer lip or the brow
-        if length < wanted:
-            direction = gap / length if length > 1e-6 else np.array([0.0, 1.0])
-            layout[upper] -= direction * (wanted - length) / 2
-            layout[lower] += direction * (wanted - length) / 2
-    return Delaunay(layout).simplices.astype(np.int32)
+        # apart along the face's own down direction: a tracked lower lip or lid slightly above its upper
+        # one (it happens) must not give the mesh a mouth or eye that is inside out
+        gap = float(np.dot(layout[lower] - layout[upper], down))
+        if gap < wanted:
+            layout[upper] -= down * (wanted - gap) / 2
+            layout[lower] += down * (wanted - gap) / 2
+    return Delaunay(layout).simplices.astype(np.int32), layout

@@ -70,9 +70,10 @@ def warp_maps(mesh: Mesh, target_points: np.ndarray, region: tuple[int, int, int
               ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """(map_x, map_y) float32 source coordinates for every pixel of ``region`` (x0, y0, x1, y1).
 
-    Pixels outside every target triangle map to (−1, −1). With ``step`` > 1 the triangles are
-    rasterised and the transforms evaluated on a grid ``step`` times coarser, and the maps are
-    resized to full resolution: for large images, where per-pixel work would dominate.
+    Pixels outside every target triangle map to themselves (the picture stays as it is there). With
+    ``step`` > 1 the triangles are rasterised and the transforms evaluated on a grid ``step`` times
+    coarser, and the maps are resized to full resolution: for large images, where per-pixel work
+    would dominate.
     """
     import cv2
 
@@ -89,13 +90,24 @@ def warp_maps(mesh: Mesh, target_points: np.ndarray, region: tuple[int, int, int
     for i, triangle in enumerate(shifted):
         cv2.fillConvexPoly(index, triangle, i, lineType=cv2.LINE_8, shift=4)
     coefficients = _affines(triangles_source, triangles_target).reshape(-1, 6)
-    outside = np.array([[0, 0, -1, 0, 0, -1]], dtype=np.float64)  # maps to (−1, −1): the border value
+    outside = np.array([[1, 0, 0, 0, 1, 0]], dtype=np.float64)  # identity: uncovered pixels keep their own
     coefficients = np.concatenate([coefficients, outside]).astype(np.float32)
     xs, ys = np.meshgrid(np.arange(grid_w, dtype=np.float32) * step + np.float32(x0 + centre),
                          np.arange(grid_h, dtype=np.float32) * step + np.float32(y0 + centre))  # fmt: skip
     chosen = coefficients[index]  # (h, w, 6)
     map_x = chosen[..., 0] * xs + chosen[..., 1] * ys + chosen[..., 2]
     map_y = chosen[..., 3] * xs + chosen[..., 4] * ys + chosen[..., 5]
+    # A grid sample on a triangle's rasterised edge may lie just outside it, where a thin triangle's
+    # transform runs far off: keep every sample near its source triangle's box.
+    # (and never beyond the mesh's own extent: with anchors along the border, the picture)
+    slack = step + 1.0  # px: a rasterised edge reaches this far past the triangle
+    extent_low, extent_high = mesh.points.min(0), mesh.points.max(0)
+    low = np.maximum(triangles_source.min(1) - slack, extent_low)
+    high = np.minimum(triangles_source.max(1) + slack, extent_high)
+    low = np.concatenate([low, [[-np.inf, -np.inf]]]).astype(np.float32)[index]
+    high = np.concatenate([high, [[np.inf, np.inf]]]).astype(np.float32)[index]
+    map_x = np.clip(map_x, low[..., 0], high[..., 0])
+    map_y = np.clip(map_y, low[..., 1], high[..., 1])
     if step > 1:  # resize the (smooth) displacement, not the coordinates
         size = (grid_w * step, grid_h * step)
         full_x, full_y = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
@@ -104,16 +116,28 @@ def warp_maps(mesh: Mesh, target_points: np.ndarray, region: tuple[int, int, int
     return map_x, map_y
 
 
+def pin_border(map_x: np.ndarray, map_y: np.ndarray, region: tuple[int, int, int, int], size: tuple[int, int]) -> None:
+    """Make the rows and columns of ``region`` that lie on the image border read themselves, in place: a
+    mesh with anchors along the border holds it still, but a coarse grid's interpolation would not."""
+    (x0, y0, x1, y1), (width, height) = region, size
+    for rows, cols, edge in ((0, slice(None), y0 == 0), (-1, slice(None), y1 == height),
+                             (slice(None), 0, x0 == 0), (slice(None), -1, x1 == width)):  # fmt: skip
+        if edge:
+            map_x[rows, cols] = np.arange(x0, x1, dtype=np.float32)[cols]
+            map_y[rows, cols] = np.arange(y0, y1, dtype=np.float32)[rows]
+
+
 def warp_image(
     image: np.ndarray, mesh: Mesh, target_points: np.ndarray, region: tuple[int, int, int, int] | None = None,
-    border_value: int = 0, step: int = 1, out: np.ndarray | None = None, pinned_border: bool = False,
+    step: int = 1, out: np.ndarray | None = None, pinned_border: bool = False,
 ) -> np.ndarray:  # fmt: skip
     """Move the image so that the mesh's source points land on ``target_points`` ((N, 2) pixels).
 
     ``region`` (x0, y0, x1, y1) limits the work to a box outside which the caller guarantees no
     point moves (for example the box of a fixed :func:`face_ring`): the rest of the image is copied.
-    Pixels outside every target triangle take ``border_value``; with border anchors in the mesh
-    the triangles cover the whole image. ``step``: see :func:`warp_maps`. ``out``: an array of the
+    Pixels outside every target triangle keep their own value; with border anchors in the mesh the
+    triangles cover the whole image. No pixel is ever sampled from outside the image: source
+    coordinates are clamped to it. ``step``: see :func:`warp_maps`. ``out``: an array of the
     image's shape to write into (the pixels outside ``region`` are copied into it).
     ``pinned_border``: the mesh holds the image border still (anchors along it), so the border rows
     and columns are copied exactly instead of taking the coarse grid's interpolated motion.
@@ -131,11 +155,8 @@ def warp_image(
         return out
     map_x, map_y = warp_maps(mesh, target_points, (x0, y0, x1, y1), step)
     if pinned_border and step > 1:
-        for rows, cols, edge in ((0, slice(None), y0 == 0), (-1, slice(None), y1 == height),
-                                 (slice(None), 0, x0 == 0), (slice(None), -1, x1 == width)):  # fmt: skip
-            if edge:
-                map_x[rows, cols] = np.arange(x0, x1, dtype=np.float32)[cols]
-                map_y[rows, cols] = np.arange(y0, y1, dtype=np.float32)[rows]
-    out[y0:y1, x0:x1] = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                                  borderValue=border_value)  # fmt: skip
+        pin_border(map_x, map_y, (x0, y0, x1, y1), (width, height))
+    np.clip(map_x, 0, width - 1, out=map_x)
+    np.clip(map_y, 0, height - 1, out=map_y)
+    out[y0:y1, x0:x1] = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return out

@@ -5,7 +5,8 @@ rest shape), choose the output framing, build the rig (landmarks, head outline, 
 anchors) and its triangle mesh, and take the mouth's colours.
 
 Per frame: move the rest shape by the motion's mouth/eye displacements and blinks, pose it by the
-portrait's pose plus the motion's head pose, project it; the head outline follows the head's rigid
+portrait's pose plus the motion's head pose (bounded: :mod:`stylehead.render.integrity`), project
+it, and scale back any motion that would fold a triangle of the mesh; the head outline follows the head's rigid
 motion, the neck and torso a share of it; one piecewise-affine warp moves the portrait's pixels,
 and the mouth interior is painted where the mouth opens wider than in the photo.
 """
@@ -24,7 +25,8 @@ from stylehead.motion.blinks import close_eyes
 from stylehead.motion.rest_shape import apply_displacements, portrait_rest
 from stylehead.render.framing import Framing, plan_framing
 from stylehead.render.head_rig import HeadRig, build_rig
-from stylehead.render.mesh_warp import warp_image
+from stylehead.render.integrity import limit_folds, limit_pose, uncross
+from stylehead.render.mesh_warp import pin_border, warp_image, warp_maps
 from stylehead.render.mouth_interior import MouthColors, mouth_colors, paint_mouth
 
 
@@ -94,6 +96,8 @@ class WarpRenderer:
         self._buffer = np.empty_like(self.canvas)
         rest_h = np.concatenate([self.landmarks, np.ones((68, 1))], axis=1)  # (68, 3)
         self._fit = np.linalg.pinv(rest_h)  # least-squares affine from the rest landmarks
+        # (68, 2): how far the photo's own lips or lids cross (usually zero); frames may cross as far
+        self._uncrossing = uncross(self.landmarks[None])[0] - self.landmarks
 
     @property
     def size(self) -> tuple[int, int]:
@@ -104,22 +108,43 @@ class WarpRenderer:
         portrait = self.portrait
         face = apply_displacements(portrait.rest, motion.displacement, motion.points)
         face = close_eyes(face, motion.blink.astype(np.float32))
+        # the head's total turn stays within what a warp of this photo can show (render.integrity)
+        own = np.concatenate([np.degrees(portrait.pose[:3]), np.zeros(3)])
+        head_motion = limit_pose(own, motion.pose).astype(np.float64)
         pose = np.repeat(portrait.pose[None], len(motion), axis=0)
-        pose[:, :3] += np.radians(motion.pose[:, :3].astype(np.float64))
-        pose[:, 3:] += motion.pose[:, 3:]
+        pose[:, :3] += np.radians(head_motion[:, :3])
+        pose[:, 3:] += head_motion[:, 3:]
         landmarks = transform_points(to_image(face, pose, portrait.size).astype(np.float64), self.framing.matrix)
+        # no lip or lid crosses its partner further than it does in the photo itself
+        landmarks = uncross(landmarks + self._uncrossing) - self._uncrossing
         rigid = to_image(np.repeat(portrait.own[None], len(motion), axis=0), pose, portrait.size)
         rigid = transform_points(rigid.astype(np.float64), self.framing.matrix)  # (T, 68, 2)
         head = (self._fit @ rigid).transpose(0, 2, 1)  # (T, 2, 3)
+        # and no triangle of the mesh folds over: motion beyond that is scaled back, eased in time
+        landmarks, head, _ = limit_folds(self.rig, self.landmarks, landmarks, head)
         return FrameTargets(landmarks.astype(np.float32), head)
 
-    def render(self, landmarks: np.ndarray, head: np.ndarray) -> np.ndarray:
-        """One (H, W, 3) uint8 frame for (68, 2) canvas landmarks and a (2, 3) head affine."""
+    def _work(self, landmarks: np.ndarray, head: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int], int]:
+        """(mesh target points, the region that changes, the grid step) of one frame."""
         target = self.rig.place(landmarks.astype(np.float64), head)
         x0, y0, x1, y1 = self.rig.region(target)
         side = max(min(x1, self.framing.width) - max(x0, 0), min(y1, self.framing.height) - max(y0, 0))
-        step = max(self.config.grid_step, -(-side // self.config.max_work_side))
-        frame = warp_image(self.canvas, self.rig.mesh, target, (x0, y0, x1, y1), step=step, out=self._buffer,
+        return target, (x0, y0, x1, y1), max(self.config.grid_step, -(-side // self.config.max_work_side))
+
+    def sample_maps(self, landmarks: np.ndarray, head: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(map_x, map_y): where each pixel of the changing region of this frame reads the canvas,
+        before clamping to it (for checks: :mod:`benchmarks.render_integrity`)."""
+        target, (x0, y0, x1, y1), step = self._work(landmarks, head)
+        region = (max(0, x0), max(0, y0), min(self.framing.width, x1), min(self.framing.height, y1))
+        map_x, map_y = warp_maps(self.rig.mesh, target, region, step)
+        if step > 1:
+            pin_border(map_x, map_y, region, self.size)
+        return map_x, map_y
+
+    def render(self, landmarks: np.ndarray, head: np.ndarray) -> np.ndarray:
+        """One (H, W, 3) uint8 frame for (68, 2) canvas landmarks and a (2, 3) head affine."""
+        target, region, step = self._work(landmarks, head)
+        frame = warp_image(self.canvas, self.rig.mesh, target, region, step=step, out=self._buffer,
                            pinned_border=True)  # fmt: skip
         paint_mouth(frame, landmarks, self.rest_gap, self.colors)
         return frame
