@@ -164,9 +164,13 @@ def _learn(video: str, name: str | None, session_styles: dict[str, str], folder:
     return pack, path, {**session_styles, name: str(path)}
 
 
-def animate(image, audio, style, style_video, head_motion, mouth, blink_rate, still, fps, size, mode, seed,
-            facial_map, session_styles, renderer=None, progress=gr.Progress()):  # noqa: B008 (gradio's way)  # fmt: skip
-    """Portrait + audio (+ style) → talking-head mp4, the style's reference maps, the facial-map video."""
+def animate(image, audio, style=NO_STYLE, style_video=None, head_motion=1.0, mouth=1.0, blink_rate=17, still=False,
+            fps=30, size="512", mode="crop", seed=0, facial_map=False, session_styles=None, renderer=None,
+            progress=gr.Progress()):  # noqa: B008 (gradio's way)  # fmt: skip
+    """Portrait + audio (+ style) → talking-head mp4, the style's reference maps, the facial-map video.
+
+    Every input after the audio has a default (the API's callers may give the portrait and the audio alone).
+    """
     session_styles = dict(session_styles or {})
     image, audio, style_video = _path(image), _path(audio), _path(style_video)
     made: list[Path] = []
@@ -209,7 +213,7 @@ def animate(image, audio, style, style_video, head_motion, mouth, blink_rate, st
             session_styles, gr.update(choices=choices))  # fmt: skip
 
 
-def learn_style(video, name, session_styles, progress=gr.Progress()):  # noqa: B008 (gradio's way)
+def learn_style(video, name=None, session_styles=None, progress=gr.Progress()):  # noqa: B008 (gradio's way)
     """Reference video → style pack (downloadable), its reference maps and what was learned."""
     session_styles = dict(session_styles or {})
     video = _path(video)

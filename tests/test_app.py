@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile
 
 from stylehead.media import read_audio, write_wav
 from stylehead.media.ffmpeg import probe
@@ -116,6 +117,13 @@ def test_gradio_client_animates_and_learns_a_style(served, portrait_path, short_
     path = video["video"] if isinstance(video, dict) else video
     info = probe(path)
     assert info.has_video and info.has_audio and abs(info.duration - 2.5) < 0.1
+    # every input but the portrait and the audio is optional
+    video, *_ = client.predict(image=handle_file(str(portrait_path)), audio=handle_file(str(short_speech)),
+                               api_name="/animate")  # fmt: skip
+    path = video["video"] if isinstance(video, dict) else video
+    assert probe(path).has_video
+    pack, gallery, *_ = client.predict(video=handle_file(path), api_name="/learn_style")  # the name is optional too
+    assert Path(pack).suffix == ".safetensors" and len(gallery) == 4
 
 
 def client_animate(client, image, audio, style="none (default motion)", style_video=None):
@@ -144,9 +152,12 @@ def test_gradio_client_learns_a_style_and_reports_errors_in_words(served, portra
     corrupt_audio = tmp_path / "broken.wav"
     corrupt_audio.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x01" * 10)
     silent = write_wav(tmp_path / "silent.wav", np.zeros(16000, np.float32))
+    not_numbers = tmp_path / "nan.wav"
+    soundfile.write(not_numbers, np.full(16000, np.nan, np.float32), 16000, subtype="FLOAT")
     for args, message in [
         ((corrupt_image, short_speech), "broken.png"),
         ((portrait_path, corrupt_audio), "broken.wav"),
+        ((portrait_path, not_numbers), "not numbers"),
         ((portrait_path, short_speech, "none (default motion)", faceless_video), "No face was found"),
     ]:
         with pytest.raises(Exception, match=message) as caught:
