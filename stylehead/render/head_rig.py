@@ -26,13 +26,13 @@ NECK_FOLLOW = 0.55  # share of the head's motion the neck follows
 TORSO_FOLLOW = 0.2  # share the shoulders follow
 HEAD_POINTS = 11
 RING_POINTS = 16
-RING_SCALE = 1.9  # the fixed ring's radii, in head-ellipse radii
+RING_SCALE = 1.6  # the fixed ring's radii, in head-ellipse radii: the band beyond the head where the warp fades out
 # The head outline must enclose the hair, which moves with the head: its half-width in face widths
 # (ear to ear) and its top above the brows in face heights (brows to chin). Generous, because
 # background inside the outline moves a little, but hair outside it would be smeared.
 HEAD_WIDTH = 0.85
 HEAD_ABOVE_BROWS = 0.9
-EDGE_MARGIN = 0.12  # face widths: moving points closer than this to the frame's edge are left out
+EDGE_FADE = 0.5  # face widths: head, neck and torso points this close to the frame's edge follow the head less
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ class HeadRig:
     neck: slice
     torso: slice
     mesh: Mesh
+    follow: np.ndarray  # (N,) share of the head's motion each point takes (landmarks and anchors: unused)
     orientation: np.ndarray  # (M,) ±1: each triangle's orientation in the layout (see render.integrity)
     floors: np.ndarray  # (M,) px²: the lowest oriented area each triangle may take (render.integrity.fold_floors)
 
@@ -56,22 +57,17 @@ class HeadRig:
 
     def place(self, landmarks: np.ndarray, head_affine: np.ndarray) -> np.ndarray:
         """(N, 2) target positions for (68, 2) target landmarks and the head's (2, 3) rigid motion."""
-        out = self.points.copy()
-        out[:68] = landmarks
-        identity = np.array([[1.0, 0, 0], [0, 1.0, 0]])
-        for part, follow in ((self.head, 1.0), (self.neck, NECK_FOLLOW), (self.torso, TORSO_FOLLOW)):
-            matrix = identity + follow * (head_affine - identity)
-            out[part] = self.points[part] @ matrix[:, :2].T + matrix[:, 2]
-        return out
+        return self.place_all(np.asarray(landmarks)[None], np.asarray(head_affine)[None])[0]
 
     def place_all(self, landmarks: np.ndarray, head_affines: np.ndarray) -> np.ndarray:
-        """(T, N, 2) target positions for (T, 68, 2) landmarks and (T, 2, 3) head motions: :meth:`place` per frame."""
+        """(T, N, 2) target positions for (T, 68, 2) landmarks and (T, 2, 3) head motions."""
         out = np.repeat(self.points[None], len(landmarks), axis=0)
         out[:, :68] = landmarks
-        identity = np.array([[1.0, 0, 0], [0, 1.0, 0]])
-        for part, follow in ((self.head, 1.0), (self.neck, NECK_FOLLOW), (self.torso, TORSO_FOLLOW)):
-            matrix = identity + follow * (np.asarray(head_affines, np.float64) - identity)  # (T, 2, 3)
-            out[:, part] = self.points[part] @ matrix[:, :, :2].transpose(0, 2, 1) + matrix[:, None, :, 2]
+        body = slice(self.head.start, self.torso.stop)
+        points = self.points[body]
+        moved = points @ np.asarray(head_affines, np.float64)[:, :, :2].transpose(0, 2, 1)
+        moved += np.asarray(head_affines, np.float64)[:, None, :, 2]
+        out[:, body] = points + self.follow[body, None] * (moved - points)
         return out
 
     def region(self, target: np.ndarray, margin: int = 2) -> tuple[int, int, int, int]:
@@ -124,23 +120,30 @@ def build_rig(landmarks: np.ndarray, width: int, height: int) -> HeadRig:
     ring = ring_centre + RING_SCALE * (ring_x + ring_y)
     inside = (ring[:, 0] > 1) & (ring[:, 0] < width - 2) & (ring[:, 1] > 1) & (ring[:, 1] < height - 2)
     border = border_anchors(width, height, per_side=4)
-    # moving points near or beyond the frame's edge would cross the fixed border anchors as the head
-    # moves (a fold, and pixels from outside the picture): they are left out, and the face's own
-    # points carry that side of the head
-    margin = EDGE_MARGIN * face_w
-    head, neck, torso = (part[(part[:, 0] > margin) & (part[:, 0] < width - 1 - margin)
-                              & (part[:, 1] > margin) & (part[:, 1] < height - 1 - margin)]
-                         for part in (head, neck, torso))  # fmt: skip
+
+    # moving points off the frame are left out, and those near its edge follow the head less the
+    # nearer they are, so that no head motion the pose limit allows can push one across the fixed
+    # border anchors (a fold, and pixels from outside the picture)
+    def on_frame(part: np.ndarray) -> np.ndarray:
+        return part[(part[:, 0] > 1) & (part[:, 0] < width - 2) & (part[:, 1] > 1) & (part[:, 1] < height - 2)]
+
+    head, neck, torso = on_frame(head), on_frame(neck), on_frame(torso)
     points = np.concatenate([landmarks, head, neck, torso, ring[inside], border])
+    edge = np.minimum.reduce([points[:, 0], width - 1 - points[:, 0], points[:, 1], height - 1 - points[:, 1]])
+    fade = np.clip(edge / (EDGE_FADE * face_w), 0.0, 1.0)
+    fade = fade * fade * (3 - 2 * fade)  # smoothstep
     start = 68
     head_part = slice(start, start + len(head))
     neck_part = slice(head_part.stop, head_part.stop + len(neck))
     torso_part = slice(neck_part.stop, neck_part.stop + len(torso))
+    follow = np.zeros(len(points))
+    for part, share in ((head_part, 1.0), (neck_part, NECK_FOLLOW), (torso_part, TORSO_FOLLOW)):
+        follow[part] = share * fade[part]
     triangles, layout = _triangulate(points, landmarks)
     mesh = Mesh(points=points, triangles=triangles)
     orientation = reference_orientation(points, layout, triangles)
     floors = fold_floors(points, triangles, orientation)
-    return HeadRig(points, head_part, neck_part, torso_part, mesh, orientation, floors)
+    return HeadRig(points, head_part, neck_part, torso_part, mesh, follow, orientation, floors)
 
 
 def _triangulate(points: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
