@@ -305,3 +305,22 @@ def test_smoothing_in_time_keeps_constants_and_softens_steps():
     assert 0.0 < soft[14, 0] < 0.5 < soft[15, 0] < 1.0
     assert float(soft[0, 0]) == pytest.approx(0.0, abs=1e-6) and float(soft[-1, 0]) == pytest.approx(1.0)
     assert torch.equal(smooth_in_time(step, 0.0), step)
+
+
+def test_no_face_point_is_thrown_further_than_real_faces_move():
+    """Whatever a (styled) generator outputs, each point's move from rest is eased into 30 mm; moves up
+    to 20 mm, beyond what the training talkers' mouths do 99.9% of the time, are left as they are."""
+    from stylehead.motion.displacement_limit import LIMIT_MM, limit_displacement
+
+    rng = np.random.default_rng(0)
+    small = rng.normal(0, 4, (50, 39, 3)).astype(np.float32)
+    small *= np.minimum(1.0, 19.0 / np.linalg.norm(small, axis=-1, keepdims=True))
+    assert np.allclose(limit_displacement(small), small, atol=1e-5)
+    wild = rng.normal(0, 60, (50, 39, 3)).astype(np.float32)
+    limited = limit_displacement(wild)
+    lengths = np.linalg.norm(limited, axis=-1)
+    assert lengths.max() <= LIMIT_MM and limited.dtype == np.float32
+    cosine = (limited * wild).sum(-1) / np.maximum(lengths * np.linalg.norm(wild, axis=-1), 1e-9)
+    assert cosine.min() > 0.999  # the direction is kept
+    ordered = np.linalg.norm(limit_displacement(np.linspace(0, 200, 400)[:, None] * [[1.0, 0, 0]]), axis=-1)
+    assert (np.diff(ordered) > 0).all()  # smooth and monotone: a bigger push is never a smaller move

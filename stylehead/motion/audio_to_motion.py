@@ -27,6 +27,7 @@ from stylehead.audio.phones import phone_features
 from stylehead.audio.speech_features import speech_states
 from stylehead.hub import component_folder, resolve_weights
 from stylehead.motion.blinks import BlinkConfig, blink_curve
+from stylehead.motion.displacement_limit import limit_displacement
 from stylehead.motion.head_pose_model import HeadPoseModel
 from stylehead.motion.lipsync_eval import LoudnessBaseline
 from stylehead.motion.mouth_eye_generator import MouthEyeGenerator
@@ -220,7 +221,8 @@ class AudioToMotion:
         """Motion for (N,) float32 16 kHz audio."""
         controls = controls or MotionControls()
         features = self.audio_features(audio)
-        displacement = self.mouth_and_eyes(features) * np.float32(controls.mouth_scale)
+        # (a style's generator far outside what it was tuned on must not throw the face apart)
+        displacement = limit_displacement(self.mouth_and_eyes(features) * np.float32(controls.mouth_scale))
         count = len(displacement)
         if controls.still or controls.head_motion_scale == 0:
             pose = np.zeros((count, 6), np.float32)

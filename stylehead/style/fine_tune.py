@@ -109,8 +109,8 @@ def fine_tune(
     Deltas hold the decoder parameters only: ``tuned[name] = original[name] + delta[name]``. The
     generators passed in are left unchanged. Only decoders change, so the LSTM's hidden states over
     the whole driving sequence are computed once (as at inference, one pass from the start) and
-    each step runs the decoders on windows of them. ``device`` runs it on a GPU; deltas come back
-    on the CPU.
+    each step runs the decoders on windows of them, one of which is always the start. ``device`` runs
+    it on a GPU; deltas come back on the CPU.
     """
     config = config or FineTuneConfig()
     torch.manual_seed(config.seed)
@@ -150,7 +150,10 @@ def fine_tune(
     losses: dict[str, float] = {}
     length = min(config.window + delay, count)
     for step in range(total):
-        spans = [slice(s, s + length) for s in rng.integers(0, count - length + 1, config.batch_size)]
+        # every batch holds the sequence's start: every generation begins with the LSTM's states warming
+        # up from zero, so the decoders are tuned on those states too, not on steady ones alone
+        starts = np.concatenate([[0], rng.integers(0, count - length + 1, config.batch_size - 1)])
+        spans = [slice(int(s), int(s) + length) for s in starts]
         real = reference_vectors[torch.from_numpy(rng.integers(0, len(reference_vectors), config.reference_frames))]
         with torch.no_grad():
             fake = _vectors(decode(decoders, spans)[:, delay:], points)
