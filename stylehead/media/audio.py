@@ -35,7 +35,8 @@ def read_audio(path: str | Path, sample_rate: int = SAMPLE_RATE, max_seconds: fl
         audio = np.frombuffer(decode_audio(path, sample_rate, max_seconds), dtype=np.float32).copy()
     broken = int(np.count_nonzero(~np.isfinite(audio)))
     if broken:
-        raise MediaError(f"{path.name} holds {broken} samples that are not numbers (NaN or infinite); "
+        samples = "sample that is not a number" if broken == 1 else "samples that are not numbers"
+        raise MediaError(f"{path.name} holds {broken} {samples} (NaN or infinite); "
                          "export the audio again from its source.")  # fmt: skip
     np.clip(audio, -1.0, 1.0, out=audio)
     if audio.size == 0:
