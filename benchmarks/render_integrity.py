@@ -3,6 +3,7 @@
     python benchmarks/render_integrity.py                      # every preset and portrait, speech + singing
     python benchmarks/render_integrity.py --learn ../shared/data/style/a.mp4 b.mp4 c.mp4 --seconds 4
     python benchmarks/render_integrity.py --portraits examples/portrait.png --styles singing --seeds 0
+    python benchmarks/render_integrity.py --styles singing --seeds 0 --modes full --no-extremes --opening-sheet s.jpg
 
 Every combination of portrait × audio × style (none, the presets, styles learned from ``--learn``
 videos) × mode (crop, full) × seed, plus the extreme controls (``--head-motion-scale 3``,
@@ -95,7 +96,8 @@ def check(renderer: WarpRenderer, motion) -> dict:
     else:
         worst = int(np.argmax(changes))
     return {"folded": int((folds > 0).sum()), "outside": outside, "jumps": jumps,
-            "background": float(np.mean(changes)), "worst": frames[worst], "worst_index": worst}  # fmt: skip
+            "background": float(np.mean(changes)), "worst": frames[worst], "worst_index": worst,
+            "opening": frames[: FPS + 1 : 5]}  # fmt: skip
 
 
 def main() -> None:
@@ -112,6 +114,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--no-extremes", action="store_true", help="skip the extreme controls")
     parser.add_argument("--sheet", type=Path, help="contact sheet of each run's worst frame (png or jpg)")
+    parser.add_argument("--opening-sheet", type=Path, help="contact sheet of each run's first second (every 5th frame)")
     parser.add_argument("--weights", help="weights folder or Hub id (default: bundled)")
     args = parser.parse_args()
 
@@ -132,7 +135,7 @@ def main() -> None:
             motion = resample_motion(motion_model(audio, controls), FPS)
             motions.append((f"{audio_path.stem[:14]} {style_name}{suffix} seed {seed}", motion))
 
-    rows, worst_frames, totals = [], [], {"folded": 0, "outside": 0, "jumps": 0}
+    rows, worst_frames, openings, totals = [], [], [], {"folded": 0, "outside": 0, "jumps": 0}
     backgrounds = []
     print(f"{'portrait':26} {'mode':5} {'run':52} folded outside jumps background")
     for portrait_path in args.portraits:
@@ -151,6 +154,8 @@ def main() -> None:
                 if bad or args.sheet is None or len(worst_frames) < 400:
                     print(line, flush=True)
                 worst_frames.append(result["worst"])
+                if args.opening_sheet is not None:
+                    openings += result["opening"] + [np.zeros_like(result["worst"])] * (7 - len(result["opening"]))
     runs = len(rows)
     print(f"{runs} runs: folded frames {totals['folded']}, outside samples {totals['outside']}, face jumps "
           f"{totals['jumps']}; background beyond the band {np.mean(backgrounds):.2f} grey levels on average "
@@ -158,6 +163,9 @@ def main() -> None:
     if args.sheet is not None:
         write_image(args.sheet, tile(worst_frames))
         print(f"worst frame of each run: {args.sheet}")
+    if args.opening_sheet is not None:
+        write_image(args.opening_sheet, tile(openings, columns=7))
+        print(f"first second of each run, a row each: {args.opening_sheet}")
     sys.exit(1 if totals["folded"] or totals["outside"] or totals["jumps"] else 0)
 
 
