@@ -27,22 +27,11 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 def shares(renderer: WarpRenderer, motion) -> tuple[float, float]:
     """(share of frames scaled back against folds, share of frames whose pose the limit changed)."""
-    own = np.concatenate([np.degrees(renderer.portrait.pose[:3]), np.zeros(3)])
-    eased = np.abs(integrity.limit_pose(own, motion.pose) - motion.pose).max(1) > 1e-3
-    scale = integrity.fold_free_scale(renderer.rig, renderer.landmarks, *_unlimited(renderer, motion))
+    eased = np.abs(integrity.limit_pose(renderer.own_pose, motion.pose) - motion.pose).max(1) > 1e-3
+    targets = renderer.unfolded_targets(motion)
+    scale = integrity.fold_free_scale(renderer.rig, renderer.landmarks, targets.landmarks.astype(np.float64),
+                                      targets.head)  # fmt: skip
     return float((scale < 0.999).mean()), float(eased.mean())
-
-
-def _unlimited(renderer: WarpRenderer, motion):
-    original = integrity.limit_folds
-    try:
-        import stylehead.render.warp_renderer as warp
-
-        warp.limit_folds = lambda rig, rest, landmarks, heads: (landmarks, heads, None)
-        targets = renderer.targets(motion)
-    finally:
-        warp.limit_folds = original
-    return targets.landmarks.astype(np.float64), targets.head
 
 
 def main() -> None:

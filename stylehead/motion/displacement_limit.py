@@ -14,9 +14,15 @@ KNEE_MM = 20.0
 LIMIT_MM = 30.0
 
 
+def ease_towards(values: np.ndarray, knee: np.ndarray | float, limit: np.ndarray | float) -> np.ndarray:
+    """Non-negative ``values`` left as they are up to ``knee`` and eased smoothly (tanh) towards ``limit``
+    beyond: continuous, monotone, never past ``limit``."""
+    room = np.maximum(np.asarray(limit, np.float64) - knee, 1e-9)
+    return np.where(values > knee, knee + room * np.tanh((values - knee) / room), values)
+
+
 def limit_displacement(displacement: np.ndarray, knee: float = KNEE_MM, limit: float = LIMIT_MM) -> np.ndarray:
     """(..., 3) displacements (mm) whose lengths above ``knee`` are eased towards ``limit``."""
     length = np.linalg.norm(displacement, axis=-1, keepdims=True)
-    room = limit - knee
-    eased = np.where(length > knee, knee + room * np.tanh((length - knee) / room), length)
+    eased = ease_towards(length, knee, limit)
     return (displacement * (eased / np.maximum(length, 1e-9))).astype(displacement.dtype)

@@ -141,7 +141,7 @@ def build_rig(landmarks: np.ndarray, width: int, height: int) -> HeadRig:
         follow[part] = share * fade[part]
     triangles, layout = _triangulate(points, landmarks)
     mesh = Mesh(points=points, triangles=triangles)
-    orientation = reference_orientation(points, layout, triangles)
+    orientation = reference_orientation(layout, triangles)
     floors = fold_floors(points, triangles, orientation)
     return HeadRig(points, head_part, neck_part, torso_part, mesh, follow, orientation, floors)
 

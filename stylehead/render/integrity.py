@@ -15,12 +15,15 @@ the motion, smoothly in time, to what the mesh can show:
 
 import numpy as np
 
+from stylehead.motion.displacement_limit import ease_towards
+
 # The head's total rotation (portrait + motion) is kept within these (degrees, pitch/yaw/roll) and
 # its translation (mm) within ± these: beyond them the warp of a single photo would have to invent
 # the far side of the face.
 POSE_LIMITS = (20.0, 30.0, 20.0, 30.0, 30.0, 60.0)
 FOLD_TOLERANCE = 0.5  # px²: a triangle's signed area may dip this far past zero (a shut eye, a closed mouth)
 EASE_FRAMES = 8  # the limit eases in and out over this many frames either side
+IDENTITY = np.array([[1.0, 0, 0], [0, 1.0, 0]])  # the (2, 3) head affine of a head that has not moved
 
 
 def signed_areas(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
@@ -29,11 +32,10 @@ def signed_areas(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
     return 0.5 * ((b[..., 0] - a[..., 0]) * (c[..., 1] - a[..., 1]) - (b[..., 1] - a[..., 1]) * (c[..., 0] - a[..., 0]))
 
 
-def reference_orientation(source: np.ndarray, layout: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+def reference_orientation(layout: np.ndarray, triangles: np.ndarray) -> np.ndarray:
     """(M,) ±1: each triangle's orientation in the triangulation's layout (the picture with the lips and
     eyelids pulled apart), the one every frame must keep. (A photo whose tracked inner lips cross has
-    a few triangles the other way round; see :func:`folded`.)"""
-    del source
+    a few triangles the other way round; see :func:`fold_floors`.)"""
     return np.sign(signed_areas(layout, triangles))
 
 
@@ -90,14 +92,9 @@ def soft_clip(values: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarr
     """Values eased smoothly into [low, high] (low ≤ 0 ≤ high): each side is left as it is over the
     first half of its room and approaches its bound beyond, so zero stays zero."""
     values = np.asarray(values, np.float64)
-    out = values.copy()
-    sides = ((np.broadcast_to(high, values.shape), 1.0), (np.broadcast_to(-np.asarray(low), values.shape), -1.0))
-    for bound, sign in sides:
-        x = sign * values  # the distance towards this side's bound
-        knee = np.maximum(bound, 1e-9) / 2
-        beyond = x > knee
-        out[beyond] = sign * (knee[beyond] + knee[beyond] * np.tanh((x[beyond] - knee[beyond]) / knee[beyond]))
-    return out
+    high, low = np.broadcast_to(high, values.shape), np.broadcast_to(low, values.shape)
+    bound = np.maximum(np.where(values >= 0, high, -low), 1e-9)  # the room on each value's own side
+    return np.sign(values) * ease_towards(np.abs(values), bound / 2, bound)
 
 
 def limit_pose(own: np.ndarray, motion: np.ndarray) -> np.ndarray:
@@ -117,21 +114,20 @@ def fold_free_scale(rig, rest: np.ndarray, landmarks: np.ndarray, heads: np.ndar
     the landmarks are at α = 0 (the photo), ``landmarks`` (T, 68, 2) and ``heads`` (T, 2, 3) the
     frames' motion at α = 1.
     """
-    identity = np.array([[1.0, 0, 0], [0, 1.0, 0]])
-    triangles, orientation, floors = rig.mesh.triangles, rig.orientation, rig.floors
-
-    def count(t: int, alpha: float) -> int:
-        target = rig.place(rest + alpha * (landmarks[t] - rest), identity + alpha * (heads[t] - identity))
-        return int(folded(target, triangles, orientation, floors))
-
     scale = np.ones(len(landmarks))
-    for t in np.flatnonzero(folded(rig.place_all(landmarks, heads), triangles, orientation, floors)):
+    for t in np.flatnonzero(folded(rig.place_all(landmarks, heads), rig.mesh.triangles, rig.orientation, rig.floors)):
         low, high = 0.0, 1.0
         for _ in range(steps):
             middle = (low + high) / 2
-            low, high = (middle, high) if count(t, middle) == 0 else (low, middle)
+            low, high = (middle, high) if _folds_at(rig, rest, landmarks[t], heads[t], middle) == 0 else (low, middle)
         scale[t] = low
     return scale
+
+
+def _folds_at(rig, rest: np.ndarray, landmarks: np.ndarray, head: np.ndarray, alpha: float) -> int:
+    """Folded triangles of one frame with its motion ((68, 2) landmarks, (2, 3) head) scaled by ``alpha``."""
+    target = rig.place(rest + alpha * (landmarks - rest), IDENTITY + alpha * (head - IDENTITY))
+    return int(folded(target, rig.mesh.triangles, rig.orientation, rig.floors))
 
 
 def eased(scale: np.ndarray, frames: int = EASE_FRAMES) -> np.ndarray:
@@ -145,20 +141,14 @@ def eased(scale: np.ndarray, frames: int = EASE_FRAMES) -> np.ndarray:
     return np.minimum(uniform_filter1d(low, 2 * frames + 1, mode="nearest"), scale)
 
 
-def limit_folds(rig, rest: np.ndarray, landmarks: np.ndarray, heads: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
-    """(landmarks, heads, scale): the frames' motion scaled by the eased fold-free share of it
-    (arguments as :func:`fold_free_scale`)."""
-    triangles, orientation, floors = rig.mesh.triangles, rig.orientation, rig.floors
+def limit_folds(rig, rest: np.ndarray, landmarks: np.ndarray, heads: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(landmarks, heads): the frames' motion scaled by the eased fold-free share of it (arguments as
+    :func:`fold_free_scale`)."""
     scale = eased(fold_free_scale(rig, rest, landmarks, heads))
     if scale.min() >= 1.0:
-        return landmarks, heads, scale
-    identity = np.array([[1.0, 0, 0], [0, 1.0, 0]])
+        return landmarks, heads
     for t in np.flatnonzero(scale < 1.0):  # folding need not grow steadily with α: check each eased frame
-        while scale[t] > 0:
-            target = rig.place(rest + scale[t] * (landmarks[t] - rest), identity + scale[t] * (heads[t] - identity))
-            if folded(target, triangles, orientation, floors) == 0:
-                break
+        while scale[t] > 0 and _folds_at(rig, rest, landmarks[t], heads[t], scale[t]):
             scale[t] = scale[t] / 2 if scale[t] > 1 / 64 else 0.0
     share = scale[:, None, None]
-    return rest + share * (landmarks - rest), identity + share * (heads - identity), scale
+    return rest + share * (landmarks - rest), IDENTITY + share * (heads - IDENTITY)

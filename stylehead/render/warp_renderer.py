@@ -103,14 +103,25 @@ class WarpRenderer:
     def size(self) -> tuple[int, int]:
         return self.framing.width, self.framing.height
 
+    @property
+    def own_pose(self) -> np.ndarray:
+        """(6,) the photo's own head rotation (degrees) and, as motion is counted, zero translation."""
+        return np.concatenate([np.degrees(self.portrait.pose[:3]), np.zeros(3)])
+
     def targets(self, motion: Motion) -> FrameTargets:
         """Canvas landmarks and head motion for every frame of ``motion``."""
+        targets = self.unfolded_targets(motion)
+        # no triangle of the mesh folds over: motion beyond that is scaled back, eased in time
+        landmarks, head = limit_folds(self.rig, self.landmarks, targets.landmarks.astype(np.float64), targets.head)
+        return FrameTargets(landmarks.astype(np.float32), head)
+
+    def unfolded_targets(self, motion: Motion) -> FrameTargets:
+        """:meth:`targets` before the fold limit (the pose limit and uncrossed lips already applied)."""
         portrait = self.portrait
         face = apply_displacements(portrait.rest, motion.displacement, motion.points)
         face = close_eyes(face, motion.blink.astype(np.float32))
         # the head's total turn stays within what a warp of this photo can show (render.integrity)
-        own = np.concatenate([np.degrees(portrait.pose[:3]), np.zeros(3)])
-        head_motion = limit_pose(own, motion.pose).astype(np.float64)
+        head_motion = limit_pose(self.own_pose, motion.pose).astype(np.float64)
         pose = np.repeat(portrait.pose[None], len(motion), axis=0)
         pose[:, :3] += np.radians(head_motion[:, :3])
         pose[:, 3:] += head_motion[:, 3:]
@@ -120,8 +131,6 @@ class WarpRenderer:
         rigid = to_image(np.repeat(portrait.own[None], len(motion), axis=0), pose, portrait.size)
         rigid = transform_points(rigid.astype(np.float64), self.framing.matrix)  # (T, 68, 2)
         head = (self._fit @ rigid).transpose(0, 2, 1)  # (T, 2, 3)
-        # and no triangle of the mesh folds over: motion beyond that is scaled back, eased in time
-        landmarks, head, _ = limit_folds(self.rig, self.landmarks, landmarks, head)
         return FrameTargets(landmarks.astype(np.float32), head)
 
     def _work(self, landmarks: np.ndarray, head: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int], int]:
