@@ -124,11 +124,8 @@ SILENT_LEVELS = (0.0, 1e-4, 1e-3)  # RMS of the silent recordings: digital silen
 
 def silent_inputs(config: TrainMotionConfig) -> list[torch.Tensor]:
     """(T, D) features of 30 s of each silent level, as the generator reads them."""
-    from stylehead.audio.features import log_mel
-    from stylehead.audio.inputs import stack_inputs
-    from stylehead.audio.phones import phone_features
+    from stylehead.audio.inputs import audio_features, stack_inputs
     from stylehead.audio.speech_encoder import SpeechEncoder
-    from stylehead.audio.speech_features import speech_states
     from stylehead.safe_loading import load_component
 
     encoder = load_component(SpeechEncoder, config.speech_encoder).float() if "speech" in config.features else None
@@ -136,12 +133,7 @@ def silent_inputs(config: TrainMotionConfig) -> list[torch.Tensor]:
     inputs = []
     for level in SILENT_LEVELS:
         audio = (level * rng.standard_normal(30 * 16_000)).astype(np.float32)
-        available = {"mel": log_mel(torch.from_numpy(audio)).numpy()}
-        if "phones" in config.features:
-            available["phones"] = phone_features(audio)
-        if encoder is not None:
-            available["speech"] = speech_states(encoder, audio)
-        inputs.append(stack_inputs(config.features, available))
+        inputs.append(stack_inputs(config.features, audio_features(audio, config.features, speech_encoder=encoder)))
     return inputs
 
 

@@ -8,8 +8,9 @@ states are resampled to 60 fps when they are made (:mod:`stylehead.audio.speech_
 import numpy as np
 import torch
 
-from stylehead.audio.features import MEL_PER_FRAME, N_MELS
-from stylehead.audio.phones import PHONES
+from stylehead.audio.features import MEL_PER_FRAME, N_MELS, log_mel
+from stylehead.audio.phones import PHONES, phone_features
+from stylehead.audio.speech_features import speech_states
 
 FEATURE_DIMS = {"phones": len(PHONES), "mel": MEL_PER_FRAME * N_MELS, "apc": MEL_PER_FRAME * 512, "speech": 384}
 
@@ -21,6 +22,20 @@ def input_dim(features: tuple[str, ...], apc_size: int = 512, speech_size: int =
     if unknown:
         raise ValueError(f"unknown audio features {sorted(unknown)}; choose from {sorted(dims)}")
     return sum(dims[name] for name in features)
+
+
+def audio_features(audio: np.ndarray, needed: set[str] | tuple[str, ...], apc=None, speech_encoder=None
+                   ) -> dict[str, np.ndarray]:  # fmt: skip
+    """The features named in ``needed`` (log-mel always), computed once from (N,) float32 16 kHz audio:
+    mel (2T, 80), phones (T, 40), apc (2T, H) with the ``apc`` encoder, speech (T, D) with ``speech_encoder``."""
+    features = {"mel": log_mel(torch.from_numpy(audio)).numpy()}
+    if "phones" in needed:
+        features["phones"] = phone_features(audio)
+    if "apc" in needed:
+        features["apc"] = apc.encode(torch.from_numpy(features["mel"])).numpy()
+    if "speech" in needed:
+        features["speech"] = speech_states(speech_encoder, audio)
+    return features
 
 
 def stack_inputs(features: tuple[str, ...], available: dict[str, np.ndarray | torch.Tensor]) -> torch.Tensor:

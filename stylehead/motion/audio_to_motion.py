@@ -21,10 +21,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from stylehead.audio.features import FPS, log_mel
-from stylehead.audio.inputs import stack_inputs
-from stylehead.audio.phones import phone_features
-from stylehead.audio.speech_features import speech_states
+from stylehead.audio.features import FPS
+from stylehead.audio.inputs import audio_features, stack_inputs
 from stylehead.hub import component_folder, resolve_weights
 from stylehead.motion.blinks import BlinkConfig, blink_curve
 from stylehead.motion.displacement_limit import limit_displacement
@@ -185,14 +183,7 @@ class AudioToMotion:
 
     def audio_features(self, audio: np.ndarray) -> dict[str, np.ndarray]:
         """The features the models read, computed once: mel (2T, 80), phones (T, 40), apc (2T, H), speech (T, D)."""
-        features = {"mel": log_mel(torch.from_numpy(audio)).numpy()}
-        if "phones" in self.features_needed:
-            features["phones"] = phone_features(audio)
-        if "apc" in self.features_needed:
-            features["apc"] = self.apc.encode(torch.from_numpy(features["mel"])).numpy()
-        if "speech" in self.features_needed:
-            features["speech"] = speech_states(self.speech_encoder, audio)
-        return features
+        return audio_features(audio, self.features_needed, self.apc, self.speech_encoder)
 
     @torch.inference_mode()
     def mouth_and_eyes(self, features: dict[str, np.ndarray]) -> np.ndarray:
