@@ -24,9 +24,15 @@ from pathlib import Path
 import gradio as gr
 
 from stylehead.errors import StyleheadError
+from stylehead.hub import resolve_weights
+from stylehead.options import AnimateOptions, option_specs
+from stylehead.style.models import preset_names as models_preset_names
+from stylehead.weights_index import WeightsIndex
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 NO_STYLE = "none (default motion)"
+DEFAULTS = AnimateOptions()
+OPTION_SPECS = {spec.name: spec for spec in option_specs()}
 
 
 def _env(name: str, default: float) -> float:
@@ -61,17 +67,10 @@ def get_pipeline():
 
 def renderer_choices() -> list[str]:
     """``warp``, plus ``neural`` when Style-Aware Generator weights are set up (checked without loading them)."""
-    from stylehead.hub import resolve_weights
     from stylehead.pipeline import generator_folder
 
     folder = generator_folder(resolve_weights(), os.environ.get("STYLEHEAD_GENERATOR") or None)
     return ["warp", "neural"] if folder is not None and (folder / "model.safetensors").exists() else ["warp"]
-
-
-def default_renderer() -> str:
-    from stylehead.pipeline import DEFAULT_RENDERER
-
-    return DEFAULT_RENDERER
 
 
 def request_folder() -> Path:
@@ -102,16 +101,18 @@ def user_errors(made: list[Path] | None = None) -> Iterator[None]:
         raise
 
 
-def style_choices(session_styles: dict[str, str]) -> list[str]:
-    from stylehead.style.library import preset_names
+@functools.cache
+def preset_names() -> list[str]:
+    """The presets of the weights bundle the app serves (read from its manifest; no model is loaded)."""
+    return models_preset_names(WeightsIndex.read(resolve_weights()).file("presets"))
 
+
+def style_choices(session_styles: dict[str, str]) -> list[str]:
     return [NO_STYLE, *preset_names(), *(f"learned: {name}" for name in session_styles)]
 
 
 def _resolve_style(choice: str | None, session_styles: dict[str, str]) -> str | None:
     """A preset name or this session's learned pack; never a path the request names (another visitor's files)."""
-    from stylehead.style.library import preset_names
-
     if not choice or choice == NO_STYLE:
         return None
     if choice.startswith("learned: "):
@@ -128,6 +129,31 @@ def _gallery(pack) -> list[tuple]:
     from stylehead.style.preview import reference_maps
 
     return reference_maps(pack) if pack is not None else []
+
+
+def control(name: str, **overrides):
+    """The Gradio control of one :class:`~stylehead.options.AnimateOptions` field, made from its declaration."""
+    spec = OPTION_SPECS[name]
+    common = {"label": spec.label, "info": spec.help, **overrides}
+    if spec.kind is bool:
+        return gr.Checkbox(value=spec.default, **common)
+    if spec.choices is not None:
+        return gr.Radio(common.pop("choices", list(spec.choices)), value=common.pop("value", spec.default), **common)
+    if spec.optional or spec.kind is int:  # an empty box means the style's (or the model's) own value
+        return gr.Number(value=spec.default, minimum=spec.low, maximum=spec.high, step=spec.step,
+                         precision=0 if spec.kind is int else None, **common)  # fmt: skip
+    return gr.Slider(spec.low, spec.high, value=spec.default, step=spec.step, **common)
+
+
+def _options(**values) -> AnimateOptions:
+    """The controls as the page (or an API caller) sent them → checked options; whole numbers for integer options."""
+    for spec in OPTION_SPECS.values():
+        value = values.get(spec.name)
+        if spec.kind is int and spec.choices is None and isinstance(value, float) and value.is_integer():
+            values[spec.name] = int(value)
+        if spec.name == "fps" and isinstance(value, (float, str)) and str(value).replace(".0", "").isdigit():
+            values[spec.name] = int(float(value))
+    return AnimateOptions(**values).validate()
 
 
 def _path(value) -> str | None:
@@ -157,24 +183,28 @@ def _learn(video: str, name: str | None, session_styles: dict[str, str], folder:
         progress(done / max(total, 1), desc=f"Learning the style: {stage}")
 
     name = (name or "").strip() or Path(video).stem
-    pack = learn_style(video, get_pipeline().motion_model, name=name,
+    pack = learn_style(video, get_pipeline().style_models, name=name,
                        config=LearnStyleConfig(max_seconds=LIMITS.max_reference_seconds), progress=report)  # fmt: skip
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)[:60] or "style"
     path = pack.save(folder / f"{safe}.safetensors")
     return pack, path, {**session_styles, name: str(path)}
 
 
-def animate(image, audio, style=NO_STYLE, style_video=None, head_motion=1.0, mouth=1.0, blink_rate=17, still=False,
-            fps=30, size="512", mode="crop", seed=0, facial_map=False, session_styles=None, renderer=None,
-            progress=gr.Progress()):  # noqa: B008 (gradio's way)  # fmt: skip
+def animate(image, audio, style=NO_STYLE, style_video=None, head_motion=DEFAULTS.head_motion_scale,
+            mouth=DEFAULTS.mouth_scale, blink_rate=DEFAULTS.blink_rate, still=DEFAULTS.still, fps=DEFAULTS.fps,
+            size=DEFAULTS.size, mode=DEFAULTS.mode, seed=DEFAULTS.seed, facial_map=False, session_styles=None,
+            renderer=None, progress=gr.Progress()):  # noqa: B008 (gradio's way)  # fmt: skip
     """Portrait + audio (+ style) → talking-head mp4, the style's reference maps, the facial-map video.
 
-    Every input after the audio has a default (the API's callers may give the portrait and the audio alone).
+    Every input after the audio has a default (the API's callers may give the portrait and the audio alone);
+    the controls' defaults are :class:`~stylehead.options.AnimateOptions`' (an empty blink rate: the style's own).
     """
     session_styles = dict(session_styles or {})
     image, audio, style_video = _path(image), _path(audio), _path(style_video)
     made: list[Path] = []
     with user_errors(made):
+        options = _options(head_motion_scale=head_motion, mouth_scale=mouth, blink_rate=blink_rate, still=still,
+                           fps=fps, size=size, mode=mode, seed=seed, renderer=renderer or DEFAULTS.renderer)
         _check_image(image)
         if not audio:
             raise StyleheadError("Upload or record some audio first.")
@@ -193,15 +223,13 @@ def animate(image, audio, style=NO_STYLE, style_video=None, head_motion=1.0, mou
             progress(done / max(total, 1), desc="Rendering")
 
         result = get_pipeline()(
-            image, audio, folder / "talking_head.mp4", style=chosen, fps=int(fps), size=str(size), mode=mode,
-            head_motion_scale=float(head_motion), mouth_scale=float(mouth), blink_rate=float(blink_rate),
-            still=bool(still), seed=int(seed), max_seconds=LIMITS.max_audio_seconds,
-            max_output_pixels=LIMITS.max_output_pixels, renderer=renderer or default_renderer(), progress=rendered,
+            image, audio, folder / "talking_head.mp4", options, style=chosen, max_seconds=LIMITS.max_audio_seconds,
+            max_output_pixels=LIMITS.max_output_pixels, progress=rendered,
         )  # fmt: skip
         map_video = None
         if facial_map:
             from stylehead.media import read_audio
-            from stylehead.motion.landmark_video import write_landmark_video
+            from stylehead.render.facial_map_video import write_landmark_video
 
             map_video = write_landmark_video(result.motion, read_audio(audio), folder / "facial_map.mp4",
                                              fps=result.fps, size=256)  # fmt: skip
@@ -260,7 +288,7 @@ def show_style(choice, session_styles):
             return []
         from stylehead.style.library import load_style
 
-        return _gallery(load_style(path, get_pipeline().motion_model))
+        return _gallery(load_style(path, get_pipeline().style_models))
 
 
 def build_demo() -> gr.Blocks:
@@ -288,21 +316,16 @@ def build_demo() -> gr.Blocks:
                     style = gr.Dropdown(style_choices({}), value=NO_STYLE, label="Style", elem_id="style")
                     style_video = gr.Video(label="…or learn the style of a video now (optional)", sources=["upload"])
                     with gr.Accordion("Controls", open=False):
-                        head_motion = gr.Slider(0, 2, value=1, step=0.05, label="Head motion")
-                        mouth = gr.Slider(0, 2, value=1, step=0.05, label="Mouth")
-                        blink_rate = gr.Slider(0, 40, value=17, step=1, label="Blinks per minute")
-                        still = gr.Checkbox(label="Still head")
+                        head_motion, mouth, blink_rate, still = (control(name) for name in
+                                                                 ("head_motion_scale", "mouth_scale", "blink_rate",
+                                                                  "still"))  # fmt: skip
                         with gr.Row():
-                            fps = gr.Radio([25, 30, 60], value=30, label="Frames per second")
-                            size = gr.Radio(["256", "512", "original"], value="512", label="Size")
-                            mode = gr.Radio(["crop", "full"], value="crop", label="Framing")
-                        seed = gr.Number(0, precision=0, label="Seed (same seed, same video)")
+                            fps, size, mode = (control(name) for name in ("fps", "size", "mode"))
+                        seed = control("seed")
                         facial_map = gr.Checkbox(label="Also make the facial-map video")
                         renderers = renderer_choices()
-                        renderer = gr.Radio(renderers, value=default_renderer(), label="Renderer",
-                                            interactive=len(renderers) > 1,
-                                            info="warp: the one-shot warp (better on the mouth in our tests); "
-                                                 "neural: the Style-Aware Generator draws the face")  # fmt: skip
+                        renderer = control("renderer", choices=renderers, value=DEFAULTS.renderer,
+                                           interactive=len(renderers) > 1)  # fmt: skip
                     generate = gr.Button("Generate", variant="primary", elem_id="generate")
                 with gr.Column():
                     first_frame = gr.Image(label="First frame (framing preview)", interactive=False)

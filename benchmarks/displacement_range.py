@@ -43,12 +43,14 @@ def main() -> None:
           f"median {p50:.1f}, 99% {p99:.1f}, 99.9% {p999:.1f}, max {top:.1f}")  # fmt: skip
     if args.audio is not None:
         from stylehead.media import read_audio
-        from stylehead.motion.audio_to_motion import AudioToMotion, MotionControls
+        from stylehead.motion.audio_to_motion import AudioToMotion
+        from stylehead.motion.data import MotionControls
         from stylehead.style.library import load_style, styled
+        from stylehead.style.models import StyleModels
 
         model = AudioToMotion.from_pretrained(args.weights)
         if args.pack:
-            model, _ = styled(model, load_style(args.pack, model), MotionControls())
+            model, _ = styled(model, load_style(args.pack, StyleModels.from_pretrained(motion=model)), MotionControls())
         generated = model.mouth_and_eyes(model.audio_features(read_audio(args.audio)))  # before the limit
         frames = np.linalg.norm(generated, axis=-1).max(1)
         start = " ".join(f"{v:.1f}" for v in frames[:90:6])

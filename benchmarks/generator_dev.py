@@ -2,9 +2,9 @@
 
 Each ``--generators`` entry is a train_motion.py output folder, or several joined by ``+`` whose
 predictions are averaged as a bundle averages them. For every held-out clip of ``--split``, the
-rest shape is estimated (:func:`~stylehead.motion.rest_shape.portrait_rest`) from each of 10 frames
+rest shape is estimated (:func:`~stylehead.face.rest_shape.portrait_rest`) from each of 10 frames
 spread over the clip, the generated motion is added to it, and the result is scored against the
-tracked clip in the face frame with the lip-sync metrics (:func:`stylehead.metrics.lipsync_metrics`):
+tracked clip in the face frame with the lip-sync metrics (:func:`stylehead.evaluation.metrics.lipsync_metrics`):
 D-A (mean inner-lip area difference in % of the real mean area, as ``evaluate talking-head`` takes
 it), the mouth-point error with the mouth centred (% of the interocular distance) and the
 correlation of the mouth opening, and how far it opens and closes against the real mouth (the
@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from stylehead.metrics import lipsync_metrics
+from stylehead.evaluation.metrics import lipsync_metrics
+from stylehead.face.rest_shape import apply_displacements, portrait_rest
 from stylehead.motion.mouth_eye_generator import MouthEyeGenerator
-from stylehead.motion.rest_shape import apply_displacements, portrait_rest
 from stylehead.motion.training_data import load_clips, split_clips
 from stylehead.safe_loading import load_component
 

@@ -16,8 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from stylehead.audio.features import FPS
-from stylehead.motion.audio_to_motion import AudioToMotion, MotionControls
-from stylehead.motion.training_data import load_clips, relative_pose, split_clips
+from stylehead.face.pose import relative_pose
+from stylehead.motion.audio_to_motion import AudioToMotion
+from stylehead.motion.data import MotionControls
+from stylehead.motion.training_data import load_clips, split_clips
 
 AXES = ("pitch", "yaw", "roll")
 

@@ -21,6 +21,7 @@ from stylehead.media import read_audio
 from stylehead.media.ffmpeg import probe
 from stylehead.motion.audio_to_motion import AudioToMotion
 from stylehead.style.learn import learn_style
+from stylehead.style.models import StyleModels
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -53,7 +54,7 @@ def main() -> None:
             last[0] = now
 
         started = last[0] = time.perf_counter()
-        pack = learn_style(video, model, progress=progress)
+        pack = learn_style(video, StyleModels.from_pretrained(motion=model), progress=progress)
         total = time.perf_counter() - started
         duration = probe(video).duration
     # time between progress reports, by the stage reported: "fine-tune" includes the audio features

@@ -15,11 +15,12 @@ import numpy as np
 
 from stylehead.errors import StyleheadError
 from stylehead.media import read_audio, read_image
-from stylehead.motion.audio_to_motion import AudioToMotion, MotionControls
-from stylehead.motion.landmark_video import resample_motion
+from stylehead.motion.audio_to_motion import AudioToMotion
+from stylehead.motion.data import MotionControls, resample_motion
 from stylehead.render import integrity
 from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
-from stylehead.style.library import load_style, preset_names, styled
+from stylehead.style.library import load_style, styled
+from stylehead.style.models import StyleModels
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -44,8 +45,9 @@ def main() -> None:
     model = AudioToMotion.from_pretrained()
     audio = read_audio(args.audio)[: int(args.seconds * 16_000)]
     motions = {"default": resample_motion(model(audio, MotionControls()), 30)}
-    for name in preset_names():
-        motion_model, controls = styled(model, load_style(name, model), MotionControls(), None)
+    models = StyleModels.from_pretrained(motion=model)
+    for name in models.preset_names():
+        motion_model, controls = styled(model, load_style(name, models), MotionControls(), None)
         motions[name] = resample_motion(motion_model(audio, controls), 30)
     renderers = []
     for path in args.portraits:

@@ -30,8 +30,9 @@ def long_audio(seconds: float) -> np.ndarray:
 
 
 def speed(weights: str | None, seconds: float) -> dict:
-    from stylehead.motion.audio_to_motion import AudioToMotion, MotionControls
+    from stylehead.motion.audio_to_motion import AudioToMotion
     from stylehead.motion.blinks import BlinkConfig, blink_curve
+    from stylehead.motion.data import MotionControls
 
     model = AudioToMotion.from_pretrained(weights)
     audio = long_audio(seconds)

@@ -22,12 +22,13 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
 from stylehead.audio.phones import frame_rms
+from stylehead.correlation import pearson
 from stylehead.face.landmarks import mouth_opening
 from stylehead.face.pose import load_template
+from stylehead.face.rest_shape import apply_displacements
 from stylehead.media import AUDIO_SUFFIXES, read_audio
-from stylehead.metrics import pearson
-from stylehead.motion.audio_to_motion import AudioToMotion, MotionControls
-from stylehead.motion.rest_shape import apply_displacements
+from stylehead.motion.audio_to_motion import AudioToMotion
+from stylehead.motion.data import MotionControls
 
 
 def follow(model: AudioToMotion, audio: np.ndarray, rest: np.ndarray) -> dict[str, float]:

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
+from stylehead.evaluation.render_fidelity import retrack_fidelity
 from stylehead.face.tracking import track_video
 from stylehead.media import VideoReader, read_audio
 from stylehead.pipeline import StyleHeadPipeline
 from stylehead.render import mouth_interior
-from stylehead.render.fidelity import retrack_fidelity
 
 TRAINING_CLIPS = ("megactor_CHTF_2.mp4", "lrs2_deepavsr_00008.mp4", "vox2_pcavs_00086.mp4",
                   "styletalk_andrew_clip_1.mp4", "hdtf_rdradio10_clip0.mp4")  # fmt: skip

@@ -21,11 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
+from stylehead.evaluation.image_metrics import psnr
+from stylehead.evaluation.render_fidelity import background_change, body_mask, retrack_fidelity
 from stylehead.face.tracking import track_video
 from stylehead.media import read_image
-from stylehead.motion.audio_to_motion import Motion
+from stylehead.motion.data import Motion
 from stylehead.pipeline import StyleHeadPipeline
-from stylehead.render.fidelity import background_change, body_mask, psnr, retrack_fidelity
 from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

@@ -31,11 +31,12 @@ from pathlib import Path
 import numpy as np
 
 from stylehead.media import read_audio, read_image, write_image
-from stylehead.motion.audio_to_motion import AudioToMotion, MotionControls
-from stylehead.motion.landmark_video import resample_motion
+from stylehead.motion.audio_to_motion import AudioToMotion
+from stylehead.motion.data import MotionControls, resample_motion
 from stylehead.render.integrity import folded
 from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
-from stylehead.style.library import load_style, preset_names, styled
+from stylehead.style.library import load_style, styled
+from stylehead.style.models import StyleModels
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -121,8 +122,10 @@ def main() -> None:
     started = time.perf_counter()
     model = AudioToMotion.from_pretrained(args.weights)
     styles: list[tuple[str, object]] = [("default", None)]
-    styles += [(name, load_style(name, model)) for name in (preset_names() if args.styles is None else args.styles)]
-    styles += [(f"learned:{video.stem[:18]}", load_style(video, model)) for video in args.learn]
+    models = StyleModels.from_pretrained(motion=model)
+    names = models.preset_names() if args.styles is None else args.styles
+    styles += [(name, load_style(name, models)) for name in names]
+    styles += [(f"learned:{video.stem[:18]}", load_style(video, models)) for video in args.learn]
     motions = []  # (label, motion at 30 fps)
     for audio_path, (style_name, pack), seed in itertools.product(args.audio, styles, args.seeds):
         audio = read_audio(audio_path)[: int(args.seconds * 16_000)]

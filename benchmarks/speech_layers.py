@@ -21,9 +21,9 @@ import torch
 
 from stylehead.audio.speech_encoder import SpeechEncoder, whisper_log_mel
 from stylehead.audio.speech_features import speech_states
+from stylehead.correlation import pearson
 from stylehead.face.landmarks import mouth_opening
 from stylehead.media import VIDEO_SUFFIXES, read_audio
-from stylehead.metrics import pearson
 from stylehead.motion.speaker_split import load_split
 from stylehead.motion.training_data import load_clips
 from stylehead.safe_loading import load_component

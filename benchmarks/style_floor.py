@@ -29,17 +29,17 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
 from stylehead.audio.features import num_video_frames
+from stylehead.evaluation.metrics import style_metrics
+from stylehead.evaluation.style import portrait_frame
 from stylehead.face.frontal import to_face_frame
+from stylehead.face.pose import relative_pose
 from stylehead.face.tracking import track_video
 from stylehead.media import read_audio, read_frames
 from stylehead.media.ffmpeg import probe
-from stylehead.metrics import style_metrics
-from stylehead.motion.audio_to_motion import AudioToMotion, Motion, MotionControls
-from stylehead.motion.landmark_video import resample_motion
-from stylehead.motion.training_data import relative_pose
+from stylehead.motion.audio_to_motion import AudioToMotion
+from stylehead.motion.data import Motion, MotionControls, resample_motion
 from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
 from stylehead.style.learn import _face_at_60fps, lip_sync
-from stylehead.style_eval import portrait_frame
 
 
 def main() -> None:

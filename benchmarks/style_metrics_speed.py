@@ -11,8 +11,8 @@ import time
 
 import numpy as np
 
+from stylehead.evaluation.metrics import STYLE_STRIDES, STYLE_WINDOWS, style_metrics
 from stylehead.face.pose import load_template
-from stylehead.metrics import STYLE_STRIDES, STYLE_WINDOWS, style_metrics
 
 
 def main() -> None:

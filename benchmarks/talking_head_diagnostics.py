@@ -25,11 +25,11 @@ from pathlib import Path
 import numpy as np
 
 from stylehead.errors import StyleheadError
+from stylehead.evaluation.metrics import normalise_landmarks, polygon_area, talking_head_metrics
+from stylehead.evaluation.talking_head import evaluate_clip
 from stylehead.face.landmarks import INNER_LIPS, mouth_opening
 from stylehead.media import VIDEO_SUFFIXES
-from stylehead.metrics import normalise_landmarks, polygon_area, talking_head_metrics
 from stylehead.pipeline import StyleHeadPipeline
-from stylehead.talking_head_eval import evaluate_clip
 
 
 def areas(landmarks: np.ndarray, reference: np.ndarray) -> np.ndarray:

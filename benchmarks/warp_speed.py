@@ -49,10 +49,10 @@ def main() -> None:
 
 def grid_steps(image: np.ndarray) -> None:
     """The renderer's maps on coarser grids: speed, and PSNR against per-pixel maps on real motion."""
+    from stylehead.evaluation.image_metrics import psnr
     from stylehead.media import read_audio
     from stylehead.motion.audio_to_motion import AudioToMotion
-    from stylehead.motion.landmark_video import resample_motion
-    from stylehead.render.fidelity import psnr
+    from stylehead.motion.data import resample_motion
     from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
 
     audio = read_audio(EXAMPLE.with_name("speech.wav"))[: 4 * 16_000]

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from stylehead.errors import StyleheadError
+from stylehead.options import add_arguments, from_arguments
 
 EXIT_USER_ERROR = 2
 
@@ -106,9 +107,10 @@ def cmd_motion(args: argparse.Namespace) -> None:
 
     from stylehead.errors import StyleheadError
     from stylehead.media import check_writable, read_audio
-    from stylehead.motion.audio_to_motion import AudioToMotion, MotionControls
+    from stylehead.motion.audio_to_motion import AudioToMotion
     from stylehead.motion.blinks import BlinkConfig
-    from stylehead.motion.landmark_video import posed_landmarks, resample_motion, write_landmark_video
+    from stylehead.motion.data import MotionControls, resample_motion
+    from stylehead.render.facial_map_video import posed_landmarks, write_landmark_video
 
     source = Path(args.audio)
     output = check_writable(args.output, overwrite=args.overwrite, inputs=(source,))
@@ -117,9 +119,11 @@ def cmd_motion(args: argparse.Namespace) -> None:
     audio = read_audio(source, max_seconds=args.max_seconds)
     if np.abs(audio).max() < 1e-4:
         print(f"note: {source.name} is silent; the face will stay still.", file=sys.stderr)
+    options = from_arguments(args)
     controls = MotionControls(
-        mouth_scale=args.mouth_scale, head_motion_scale=args.head_motion_scale, still=args.still, seed=args.seed,
-        blinks=BlinkConfig(rate_per_minute=args.blink_rate) if args.blink_rate is not None else None,
+        mouth_scale=options.mouth_scale, head_motion_scale=options.head_motion_scale, still=options.still,
+        seed=options.seed, temperature=options.temperature,
+        blinks=BlinkConfig(rate_per_minute=options.blink_rate) if options.blink_rate is not None else None,
     )  # fmt: skip
     motion = AudioToMotion.from_pretrained(args.weights)(audio, controls)
     if output.suffix.lower() == ".mp4":
@@ -136,17 +140,15 @@ def cmd_animate(args: argparse.Namespace) -> None:
     """Animate a portrait with audio: an H.264 + AAC mp4 of the face speaking or singing it."""
     from stylehead.pipeline import StyleHeadPipeline
 
+    options = from_arguments(args)  # checked before the models load
     pipeline = StyleHeadPipeline.from_pretrained(args.weights, generator=args.generator)
     bar = _ProgressBar(None, f"animating {Path(args.image).name}")
     stages = _StageBars("learning the style")
     try:
         result = pipeline(
-            args.image, args.audio, args.output, style=args.style, style_progress=stages,
-            fps=args.fps, size=args.size, mode=args.mode,
-            mouth_scale=args.mouth_scale, head_motion_scale=args.head_motion_scale, blink_rate=args.blink_rate,
-            still=args.still, seed=args.seed, max_seconds=args.max_seconds, overwrite=args.overwrite,
-            max_output_pixels=args.max_output_pixels or None,
-            contact_sheet=not args.no_contact_sheet, renderer=args.renderer, progress=bar.frames,
+            args.image, args.audio, args.output, options, style=args.style, style_progress=stages,
+            max_seconds=args.max_seconds, overwrite=args.overwrite, max_output_pixels=args.max_output_pixels or None,
+            contact_sheet=not args.no_contact_sheet, progress=bar.frames,
         )  # fmt: skip
     finally:
         stages.close()
@@ -164,41 +166,37 @@ def cmd_animate(args: argparse.Namespace) -> None:
 
 def cmd_evaluate_lipsync(args: argparse.Namespace) -> None:
     """Score lip sync on real clips: the model against the loudness and static baselines."""
-    import json
 
     from stylehead.errors import StyleheadError
+    from stylehead.evaluation.lipsync import METHODS, TABLE, LoudnessBaseline, evaluate_lipsync
+    from stylehead.evaluation.report import format_table, write_report
     from stylehead.media import check_writable
     from stylehead.motion.audio_to_motion import AudioToMotion
-    from stylehead.motion.lipsync_eval import METHODS, evaluate_lipsync
 
     folder = Path(args.clips)
     clips = _video_folder(folder)
     output = check_writable(args.output, overwrite=args.overwrite)
     model = AudioToMotion.from_pretrained(args.weights)
-    report = evaluate_lipsync(clips, model, progress=lambda row: print(
+    report = evaluate_lipsync(clips, model, LoudnessBaseline.from_pretrained(args.weights), progress=lambda row: print(
         f"  {row['clip']}: mouth_corr model {row['model']['mouth_corr']:.3f}, "
         f"loudness {row['loudness']['mouth_corr']:.3f}", file=sys.stderr))  # fmt: skip
     if not report["clips"]:
         raise StyleheadError(f"None of the {len(clips)} videos in {folder} could be scored (no sound or no face).")
-    print(f"{'method':<10}{'mouth_corr':>12}{'lmd':>10}{'dv':>10}{'da %':>10}{'amplitude':>11}{'closure':>9}")
-    for method in METHODS:
-        m = report["summary"][method]
-        print(f"{method:<10}{m['mouth_corr']:>12.3f}{m['lmd']:>10.3f}{m['dv']:>10.3f}{m['da']:>10.1f}"
-              f"{m['amplitude']:>11.2f}{m['closure']:>9.2f}")  # fmt: skip
+    print(format_table(report["summary"], list(METHODS), TABLE))
     print("amplitude: generated/real spread of the mouth opening; closure: generated/real 5% quantile of it "
           "(medians over clips; 1 = like the real mouth)")
     print(f"{len(report['clips'])} clips scored, {len(report['skipped'])} skipped -> {output}")
-    output.write_text(json.dumps(report, indent=1))
+    write_report(report, output)
 
 
 def cmd_evaluate_renderer(args: argparse.Namespace) -> None:
     """Neural vs warp renderer on held-out frames: L1, PSNR, SSIM over the face and the mouth, and CPBD."""
-    import json
 
     from stylehead.errors import StyleheadError
+    from stylehead.evaluation.renderer import TABLE, evaluate_renderer
+    from stylehead.evaluation.report import format_table, write_report
     from stylehead.media import check_writable
     from stylehead.pipeline import load_generator
-    from stylehead.render_eval import KEYS, evaluate_renderer
 
     folder = Path(args.data)
     clips = sorted(folder.glob("*.npz")) if folder.is_dir() else []
@@ -216,17 +214,11 @@ def cmd_evaluate_renderer(args: argparse.Namespace) -> None:
         print(f"  {row['name']}: mouth L1 {scores}", file=sys.stderr)
 
     report = evaluate_renderer(clips, generators, mapping, device=args.device, progress=show)
-    names = ("face L1", "face PSNR", "face SSIM", "mouth L1", "mouth PSNR", "mouth SSIM", "CPBD", "ms/frame")
-    print(f"{'renderer':<22}" + "".join(f"{name:>11}" for name in names))
-    for method in ["warp", *generators]:
-        m = report["summary"][method]
-        print(f"{method:<22}" + "".join(f"{m[key]:>11.3f}" for key in KEYS))
-    print(f"{'real frames':<22}" + " " * 66 + f"{report['summary']['real']['cpbd']:>11.3f}")
-    if mapping is not None:
-        for name, m in report["style_mapping"].items():
-            print(f"{'ISP ' + name:<22}" + "".join(f"{m[key]:>11.3f}" for key in KEYS[:6]))
+    rows = {**report["summary"], **{f"ISP {name}": m for name, m in report.get("style_mapping", {}).items()}}
+    print(format_table(rows, ["warp", *generators, "real", *(r for r in rows if r.startswith("ISP "))], TABLE,
+                       "renderer"))  # fmt: skip
     print(f"mouth region winner: {report['mouth_winner']}; {len(clips)} clips on {report['device']} -> {output}")
-    output.write_text(json.dumps(report, indent=1))
+    write_report(report, output)
 
 
 def _video_folder(folder: Path, what: str = "videos with sound") -> list[Path]:
@@ -243,12 +235,12 @@ def _video_folder(folder: Path, what: str = "videos with sound") -> list[Path]:
 
 def cmd_evaluate_talking_head(args: argparse.Namespace) -> None:
     """The paper's Table 2 on real clips: animate each clip's first frame with its own audio and compare."""
-    import json
 
     from stylehead.errors import StyleheadError
+    from stylehead.evaluation.report import format_table, write_report
+    from stylehead.evaluation.talking_head import METHODS, TABLE, evaluate_talking_head
     from stylehead.media import check_writable
     from stylehead.pipeline import StyleHeadPipeline
-    from stylehead.talking_head_eval import KEYS, METHODS, evaluate_talking_head
 
     clips = _video_folder(Path(args.clips))
     output = check_writable(args.output, overwrite=args.overwrite)
@@ -260,17 +252,11 @@ def cmd_evaluate_talking_head(args: argparse.Namespace) -> None:
     )  # fmt: skip
     if not report["clips"]:
         raise StyleheadError(f"None of the {len(clips)} videos in {args.clips} could be scored (no sound or no face).")
-    print(f"{'method':<10}" + "".join(f"{name:>10}" for name in ("LMD", "D-L", "D-V", "D-A %", "CPBD")))
-    for method in METHODS:
-        m = report["summary"][method]
-        print(f"{method:<10}" + "".join(f"{m[key]:>10.3f}" for key in KEYS))
-    print(f"{'real':<10}" + " " * 40 + f"{report['summary']['real']['cpbd']:>10.3f}")
-    commanded = report["summary"]["commanded"]
-    print(f"{'commanded':<10}" + "".join(f"{commanded[key]:>10.3f}" for key in KEYS[:-1])
-          + f"   (the landmarks the renderer was given; mouth opening spread "
-          f"{report['summary']['mouth_opening_std_ratio']:.2f}x the real one's, median over clips)")  # fmt: skip
+    print(format_table(report["summary"], [*METHODS, "real", "commanded"], TABLE))
+    print(f"commanded: the landmarks the renderer was given; their mouth opening spreads "
+          f"{report['summary']['mouth_opening_std_ratio']:.2f}x the real one's (median over clips)")  # fmt: skip
     print(f"{len(report['clips'])} clips scored, {len(report['skipped'])} skipped -> {output}")
-    output.write_text(json.dumps(report, indent=1))
+    write_report(report, output)
 
 
 def cmd_learn_style(args: argparse.Namespace) -> None:
@@ -278,22 +264,22 @@ def cmd_learn_style(args: argparse.Namespace) -> None:
     import time
 
     from stylehead.media import check_readable, check_writable
-    from stylehead.motion.audio_to_motion import AudioToMotion
     from stylehead.style.fine_tune import FineTuneConfig
     from stylehead.style.learn import LearnStyleConfig, learn_style
+    from stylehead.style.models import StyleModels
 
     video = check_readable(args.video)
     output = check_writable(args.output, overwrite=args.overwrite, inputs=(video,))
     if output.suffix.lower() != ".safetensors":
         raise StyleheadError(f"{output.name} should end in .safetensors (a style pack).")
     started = time.perf_counter()
-    motion_model = AudioToMotion.from_pretrained(args.weights)
+    models = StyleModels.from_pretrained(args.weights)
     config = LearnStyleConfig(max_seconds=args.max_seconds)
     if args.steps is not None:
         config.fine_tune = FineTuneConfig(critic_steps=max(0, args.steps // 2), steps=max(0, args.steps))
     stages = _StageBars(f"learning {video.name}")
     try:
-        pack = learn_style(video, motion_model, name=args.name, config=config, progress=stages)
+        pack = learn_style(video, models, name=args.name, config=config, progress=stages)
     finally:
         stages.close()
     pack.licence = args.licence or ""
@@ -312,11 +298,11 @@ def cmd_learn_style(args: argparse.Namespace) -> None:
 
 def cmd_evaluate_style(args: argparse.Namespace) -> None:
     """The paper's Table 3: learn each reference's style, drive it with other audio, SLD/SLV/SMD vs neutral."""
-    import json
 
+    from stylehead.evaluation.report import format_table, write_report
+    from stylehead.evaluation.style import METHODS, TABLE, evaluate_style
     from stylehead.media import AUDIO_SUFFIXES, check_writable
-    from stylehead.motion.audio_to_motion import AudioToMotion
-    from stylehead.style_eval import KEYS, METHODS, evaluate_style
+    from stylehead.style.models import StyleModels
 
     references = _video_folder(Path(args.references), "videos of a face")
     folder = Path(args.audio)
@@ -324,7 +310,7 @@ def cmd_evaluate_style(args: argparse.Namespace) -> None:
     if not audio:
         raise StyleheadError(f"{folder} holds no audio files ({', '.join(AUDIO_SUFFIXES)}).")
     output = check_writable(args.output, overwrite=args.overwrite)
-    motion_model = AudioToMotion.from_pretrained(args.weights)
+    models = StyleModels.from_pretrained(args.weights)
 
     def show(row: dict) -> None:
         n, t = row["neutral"], row["transferred"]
@@ -332,14 +318,10 @@ def cmd_evaluate_style(args: argparse.Namespace) -> None:
               f"SLV {n['slv']:.3f} -> {t['slv']:.3f}, SMD {n['smd']:.2f} -> {t['smd']:.2f}",
               file=sys.stderr)  # fmt: skip
 
-    report = evaluate_style(references, audio, motion_model, seed=args.seed, progress=show)
+    report = evaluate_style(references, audio, models, seed=args.seed, progress=show)
     if not report["references"]:
         raise StyleheadError(f"None of the {len(references)} videos in {args.references} could be learned from.")
-    names = ("SLD", "SLV", "SMD", "pose std", "pose speed")
-    print(f"{'style':<12}" + "".join(f"{name:>11}" for name in names))
-    for method in METHODS:
-        m = report["summary"][method]
-        print(f"{method:<12}" + "".join(f"{m[key]:>11.3f}" for key in KEYS))
+    print(format_table(report["summary"], list(METHODS), TABLE, "style"))
     gains = report["summary"]["improvement"]
     print("transferred vs neutral: " + ", ".join(
         f"{key.upper()} {100 * g['mean']:+.1f}% (closer for {100 * g['share_closer']:.0f}%)" for key, g in gains.items()
@@ -349,7 +331,7 @@ def cmd_evaluate_style(args: argparse.Namespace) -> None:
         f"head pose within 35% of the reference's: {100 * within:.0f}% of references;"
         f" {len(report['references'])} scored, {len(report['skipped'])} skipped -> {output}"
     )
-    output.write_text(json.dumps(report, indent=1))
+    write_report(report, output)
 
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -357,12 +339,12 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 def cmd_benchmark_speed(args: argparse.Namespace) -> None:
     """End-to-end speed at 512x512, 30 fps on 10 s of audio, the encode-only floor, and 10-minute memory."""
-    import json
 
     from stylehead.errors import StyleheadError
+    from stylehead.evaluation.report import write_report
+    from stylehead.evaluation.speed import run_benchmark
     from stylehead.media import check_readable, check_writable
     from stylehead.pipeline import StyleHeadPipeline
-    from stylehead.speed_benchmark import run_benchmark
 
     image = Path(args.image) if args.image else EXAMPLES / "portrait.png"
     audio = Path(args.audio) if args.audio else EXAMPLES / "speech.wav"
@@ -384,17 +366,14 @@ def cmd_benchmark_speed(args: argparse.Namespace) -> None:
         print(f"{memory['minutes']:g} minutes of audio: peak memory {memory['peak_memory_mb']:.0f} MB "
               f"(python {memory['peak_memory_mb_python']:.0f} MB + encoder), "
               f"{memory['real_time_factor']:.2f}x real time")  # fmt: skip
-    output.write_text(json.dumps(report, indent=1))
+    write_report(report, output)
     print(f"-> {output}")
 
 
-def _add_motion_controls(parser: argparse.ArgumentParser, seed_help: str) -> None:
-    """The motion controls shared by `motion` and `animate`."""
-    parser.add_argument("--seed", type=int, default=0, help=seed_help)
-    parser.add_argument("--still", action="store_true", help="no head motion")
-    parser.add_argument("--mouth-scale", type=float, default=1.0, help="mouth motion amplitude (1 = as trained)")
-    parser.add_argument("--head-motion-scale", type=float, default=1.0, help="head motion amplitude")
-    parser.add_argument("--blink-rate", type=float, help="blinks per minute (0 = none; default: the style's, or 17)")
+MOTION_OPTIONS = ("head_motion_scale", "mouth_scale", "blink_rate", "still", "seed", "temperature")
+
+
+def _add_max_seconds(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-seconds", type=float, default=600.0, help="refuse longer audio")
 
 
@@ -429,7 +408,8 @@ def build_parser() -> argparse.ArgumentParser:
     motion.add_argument("--audio", required=True, help="speech or singing (wav, mp3, flac, ogg, m4a or a video)")
     motion.add_argument("-o", "--output", required=True, help="a .mp4 facial-map video or a .npz of arrays")
     motion.add_argument("--fps", type=float, default=30.0, choices=(25.0, 30.0, 60.0), help="output frame rate")
-    _add_motion_controls(motion, seed_help="same seed, same motion")
+    add_arguments(motion, MOTION_OPTIONS)
+    _add_max_seconds(motion)
     _add_weights_and_overwrite(motion, "the output file")
     motion.set_defaults(run=cmd_motion)
 
@@ -440,15 +420,8 @@ def build_parser() -> argparse.ArgumentParser:
     animate.add_argument("--audio", required=True, help="speech or singing (wav, mp3, flac, ogg, m4a or a video)")
     animate.add_argument("-o", "--output", required=True, help="the .mp4 to write")
     animate.add_argument("--style", help="a preset name, a style pack (.safetensors) or a reference video to learn")
-    animate.add_argument("--fps", type=int, default=30, choices=(25, 30, 60), help="output frame rate")
-    animate.add_argument("--size", default="512", choices=("256", "512", "original"),
-                         help="crop side, or the full image's longer side (original: no resizing)")  # fmt: skip
-    animate.add_argument("--mode", default="crop", choices=("crop", "full"),
-                         help="crop: the head and shoulders; full: the whole picture")  # fmt: skip
-    _add_motion_controls(animate, seed_help="same seed, same video")
-    animate.add_argument("--renderer", default="warp", choices=("warp", "neural"),
-                         help="warp: the one-shot warp (the default); neural: the Style-Aware Generator draws the "
-                              "face (needs --generator, or a weights bundle with one)")  # fmt: skip
+    add_arguments(animate)  # every AnimateOptions field
+    _add_max_seconds(animate)
     animate.add_argument("--generator", help="folder of a trained Style-Aware Generator (config.json and weights)")
     animate.add_argument("--max-output-pixels", type=int, default=3840 * 2160,
                          help="refuse size 'original' for larger portraits (pixels a frame; 0: no limit)")  # fmt: skip

@@ -6,9 +6,9 @@
    honours ``HF_HUB_OFFLINE`` and the local cache);
 4. the small default weights bundled inside the package.
 
-A bundle is a folder with one subfolder per component (``mouth_eye_generator/``,
-``head_pose_model/``, optionally ``apc_encoder/``), each holding ``config.json`` and
-``model.safetensors``. Random weights are never used silently: a missing component is an error.
+A bundle is a folder whose manifest, ``model_index.json``, names its components (one subfolder each,
+``config.json`` + ``model.safetensors``) and its other parts (rest estimate, driving speech, presets):
+:mod:`stylehead.weights_index`. Random weights are never used silently: a missing component is an error.
 """
 
 import os
@@ -49,11 +49,3 @@ def _download(repo_id: str) -> Path:
     except HfHubHTTPError as err:
         raise StyleheadError(f"Could not fetch {repo_id} from the Hugging Face Hub ({err}).") from None
 
-
-def component_folder(weights: Path, name: str) -> Path:
-    """The subfolder of one component, checked to hold a config and safetensors weights."""
-    folder = weights / name
-    if not (folder / "config.json").exists() or not (folder / "model.safetensors").exists():
-        raise StyleheadError(f"{weights} has no {name}/ with config.json and model.safetensors; it is not a "
-                             "stylehead weights folder.")  # fmt: skip
-    return folder

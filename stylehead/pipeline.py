@@ -16,28 +16,42 @@ Style-Aware Generator, :class:`~stylehead.render.neural_renderer.NeuralRenderer`
 straight to the encoder: memory does not grow with the audio's length.
 """
 
+import contextlib
+import copy
+import io
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
+import torch
+from safetensors.numpy import save_file
 
 from stylehead.errors import StyleheadError
+from stylehead.face.rest_shape import RestEstimate
 from stylehead.hub import resolve_weights
 from stylehead.media import SAMPLE_RATE, VideoWriter, check_writable, read_audio, read_image
-from stylehead.motion.audio_to_motion import AudioToMotion, Motion, MotionControls
+from stylehead.media.image import write_image
+from stylehead.motion.audio_to_motion import AudioToMotion
 from stylehead.motion.blinks import BlinkConfig
-from stylehead.motion.landmark_video import resample_motion
+from stylehead.motion.data import Motion, MotionControls, fit_length, resample_motion
+from stylehead.options import AnimateOptions
 from stylehead.render.framing import parse_size
+from stylehead.render.generator import StyleAwareGenerator
+from stylehead.render.neural_inputs import INPUT_CHANNELS
+from stylehead.render.neural_renderer import NeuralRenderer
 from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
+from stylehead.safe_loading import load_component
+from stylehead.style.library import load_style, styled
+from stylehead.style.models import StyleModels
 from stylehead.style.pack import StylePack
+from stylehead.weights_index import WeightsIndex, write_index
 
-FPS_CHOICES = (25, 30, 60)
 RENDERERS = ("warp", "neural")
-DEFAULT_RENDERER = "warp"  # the one that wins on the mouth region (python -m stylehead evaluate renderer; README)
 GENERATOR_FOLDER = "style_aware_generator"  # the neural renderer's weights inside a weights bundle
 CONTACT_SHEET_FRAMES = 12
 DEFAULT_MAX_SECONDS = 600.0
@@ -64,44 +78,86 @@ class AnimationResult:
 
 
 class StyleHeadPipeline:
-    """The trained models, loaded once; call it for each portrait and audio clip."""
+    """The trained models of one weights bundle, loaded once; call it for each portrait and audio clip."""
 
-    def __init__(self, motion_model: AudioToMotion, weights: Path | None = None, generator=None):
-        self.motion_model = motion_model
-        self.weights = weights
-        self.generator = generator  # a StyleAwareGenerator, or None: the neural renderer is not available
+    def __init__(self, style_models: StyleModels, weights: Path | None = None,
+                 generator: StyleAwareGenerator | None = None):  # fmt: skip
+        self.style_models = style_models  # the motion model, and what learning and applying styles needs
+        self.weights = weights  # the bundle's folder, when loaded from one
+        self.generator = generator  # the neural renderer's network, or None: that renderer is not available
+
+    @property
+    def motion_model(self) -> AudioToMotion:
+        return self.style_models.motion
 
     @property
     def renderers(self) -> tuple[str, ...]:
         """The renderers this pipeline can use: ``warp`` always, ``neural`` when it has generator weights."""
         return RENDERERS if self.generator is not None else ("warp",)
 
+    def preset_names(self) -> list[str]:
+        """The presets of this pipeline's bundle, by name."""
+        return self.style_models.preset_names()
+
     @classmethod
     def from_pretrained(
         cls, source: str | Path | None = None, generator: str | Path | None = None
     ) -> "StyleHeadPipeline":
-        """Load the weights (see :func:`~stylehead.hub.resolve_weights`).
+        """Load a weights bundle (see :func:`~stylehead.hub.resolve_weights`): every component its manifest
+        names, its rest estimate, driving speech and presets.
 
         ``generator`` is a folder with a trained Style-Aware Generator (``config.json`` and
-        ``model.safetensors``, as ``train/train_generator.py`` writes it); without it, the weights
-        bundle's own ``style_aware_generator/`` is used when there is one.
+        ``model.safetensors``, as ``train/train_generator.py`` writes it); without it, the bundle's own
+        Style-Aware Generator is used when its manifest names one.
         """
         weights = resolve_weights(source)
-        return cls(AudioToMotion.from_pretrained(weights), weights, load_generator(weights, generator))
+        return cls(StyleModels.from_pretrained(weights), weights, load_generator(weights, generator))
 
     def save_pretrained(self, folder: str | Path) -> Path:
-        """Copy the weights bundle (safetensors, configs and the model card) into ``folder``."""
-        if self.weights is None:
-            raise ValueError("this pipeline was built from objects, not a weights folder; nothing to copy")
+        """Save every component (each with its own ``save_pretrained``), the rest estimate, the driving speech,
+        the presets and the manifest into ``folder``, which :meth:`from_pretrained` loads back."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        for item in sorted(self.weights.iterdir()):
-            if item.name.startswith((".", "__")):
-                continue
-            if item.is_dir():
-                shutil.copytree(item, folder / item.name, dirs_exist_ok=True)
-            elif item.suffix in (".json", ".safetensors", ".md"):
-                shutil.copy2(item, folder / item.name)
+        models, motion = self.style_models, self.motion_model
+        components: dict[str, str] = {}
+
+        def save(name: str, module) -> None:
+            with contextlib.redirect_stdout(io.StringIO()):
+                module.save_pretrained(folder / name)
+            components[name] = type(module).__name__
+
+        if motion.speech_encoder is not None:  # stored as the bundle stores it (Whisper's float16 values)
+            speech = copy.deepcopy(motion.speech_encoder)
+            save("speech_encoder", speech.to(getattr(torch, speech.config.storage_dtype)))
+        if motion.apc is not None:
+            save("apc_encoder", motion.apc)
+        for name, generator in zip(motion.generator_names, motion.generators, strict=True):
+            save(name, generator)
+        save("head_pose_model", motion.head_pose)
+        if models.style_network is not None:
+            save("style_transfer", models.style_network)
+        if self.generator is not None:
+            save(GENERATOR_FOLDER, self.generator)
+        files: dict[str, str] = {}
+        (models.rest_estimate or RestEstimate.from_pretrained()).save(folder / "rest_estimate.safetensors")
+        files["rest_estimate"] = "rest_estimate.safetensors"
+        if models.driving_speech is not None:
+            samples = np.round(np.clip(models.driving_speech, -1, 1 - 2**-15) * 32768).astype(np.int16)
+            save_file({"audio": samples}, str(folder / "driving_speech.safetensors"))
+            files["driving_speech"] = "driving_speech.safetensors"
+        if models.presets is not None:
+            (folder / "presets").mkdir(exist_ok=True)
+            for pack in sorted(models.presets.glob("*.safetensors")) + sorted(models.presets.glob("*.md")):
+                shutil.copy2(pack, folder / "presets" / pack.name)  # a pack file is the saved pack
+            files["presets"] = "presets"
+        source = WeightsIndex.read(self.weights) if self.weights is not None else None
+        baseline = source.file("loudness_baseline") if source is not None else None
+        if baseline is not None:  # the evaluation's baseline, fitted with the generator
+            shutil.copy2(baseline, folder / "loudness_baseline.safetensors")
+            files["loudness_baseline"] = "loudness_baseline.safetensors"
+        if self.weights is not None and (self.weights / "README.md").is_file():
+            shutil.copy2(self.weights / "README.md", folder / "README.md")  # the model card
+        write_index(folder, components, files)
         return folder
 
     def __call__(
@@ -109,24 +165,16 @@ class StyleHeadPipeline:
         image: str | Path | np.ndarray,
         audio: str | Path | np.ndarray,
         output: str | Path | None = None,
+        options: AnimateOptions | None = None,
         *,
         style: str | Path | StylePack | None = None,
-        fps: int = 30,
-        size: int | str = 512,
-        mode: str = "crop",
-        mouth_scale: float = 1.0,
-        head_motion_scale: float = 1.0,
-        blink_rate: float | None = None,
-        still: bool = False,
-        seed: int = 0,
-        temperature: float | None = None,
         max_seconds: float | None = DEFAULT_MAX_SECONDS,
         max_output_pixels: int | None = DEFAULT_MAX_OUTPUT_PIXELS,
         overwrite: bool = False,
         contact_sheet: bool = False,
-        renderer: str = DEFAULT_RENDERER,
         progress: Callable[[int, int], None] | None = None,
         style_progress: Callable[[str, int, int], None] | None = None,
+        **controls,
     ) -> AnimationResult:
         """Animate ``image`` (a path or an (H, W, 3) uint8 RGB array) speaking ``audio``.
 
@@ -135,35 +183,74 @@ class StyleHeadPipeline:
         existing file is kept unless ``overwrite``. ``progress(done, total)`` is called per frame.
         The same inputs and ``seed`` give the same video.
 
-        ``style`` is a preset name (:func:`~stylehead.style.library.preset_names`), a style pack
-        file, a :class:`~stylehead.style.pack.StylePack` or a reference video, which is learned
-        first (``style_progress(stage, done, total)`` follows that). None: the default motion.
-        A ``blink_rate`` given here wins over the style's. Audio longer than ``max_seconds`` and,
-        with ``size="original"``, a portrait of more than ``max_output_pixels`` are refused before any
-        work (None: no limit).
-
-        ``renderer`` is ``warp`` (the one-shot warp, the default) or ``neural`` (the Style-Aware
-        Generator draws the face; needs its weights, see :attr:`renderers`).
+        ``options`` (:class:`~stylehead.options.AnimateOptions`) are the user's controls; any of them
+        may also be given by name (``seed=1, mouth_scale=1.2``), which wins. ``style`` is a preset name
+        (:meth:`preset_names`), a style pack file, a :class:`~stylehead.style.pack.StylePack` or a
+        reference video, which is learned first (``style_progress(stage, done, total)`` follows that).
+        None: the default motion. Audio longer than ``max_seconds`` and, with ``size="original"``, a
+        portrait of more than ``max_output_pixels`` are refused before any work (None: no limit).
         """
         started = time.perf_counter()
+        options = (options or AnimateOptions()).replace(**controls).validate()
         timings: dict[str, float] = {}
         notes: list[str] = []
-        if fps not in FPS_CHOICES:
-            raise StyleheadError(f"A frame rate of {fps} fps is not supported; use 25, 30 or 60.")
-        if renderer not in RENDERERS:
-            raise StyleheadError(f"There is no {renderer!r} renderer; use warp or neural.")
-        if renderer not in self.renderers:
-            raise StyleheadError("The neural renderer has no weights here; train them with train/train_generator.py "
-                                 "and pass their folder (--generator), or use the warp renderer.")  # fmt: skip
-        size = parse_size(size)
+        self._check_renderer(options.renderer)
         inputs = tuple(Path(p) for p in (image, audio) if isinstance(p, (str, Path)))
         if output is None:
             output = Path(tempfile.mkdtemp(prefix="stylehead-")) / "talking_head.mp4"
         output = check_writable(output, overwrite=overwrite, inputs=inputs)
-        sheet_path = contact_sheet_path(output)
-        if contact_sheet:
+        sheet_path = contact_sheet_path(output) if contact_sheet else None
+        if sheet_path is not None:
             check_writable(sheet_path, overwrite=overwrite, inputs=inputs)
 
+        samples = self._read_audio(audio, max_seconds, notes)
+        picture, name = self._read_portrait(image, options, max_output_pixels)
+        timings["read"] = time.perf_counter() - started
+
+        with _timed(timings, "face"):
+            portrait = Portrait.from_image(picture, name, self.style_models.rest_estimate)
+        if portrait.num_faces > 1:
+            notes.append(f"{portrait.num_faces} faces were found in {name}; the largest one is animated.")
+        pack = None
+        if style is not None:
+            with _timed(timings, "style"):
+                pack = load_style(style, self.style_models, progress=style_progress)
+            notes += [f"The style {pack.name!r} could not learn {item}." for item in pack.not_learned]
+        with _timed(timings, "face"):
+            frames = self._renderer(options.renderer, portrait, RenderConfig(mode=options.mode,
+                                    size=parse_size(options.size)), pack)  # fmt: skip
+        with _timed(timings, "motion"):
+            motion = self.motion(samples, options, pack)
+            targets = frames.targets(motion)
+        sheet = self._render(frames, targets, motion, samples, output, sheet_path is not None, progress, timings)
+        if sheet_path is not None:
+            write_contact_sheet(sheet, sheet_path)
+        timings["total"] = time.perf_counter() - started
+        return AnimationResult(output, motion, targets.landmarks, float(options.fps), frames.size, timings,
+                               sheet_path, notes, pack)  # fmt: skip
+
+    def motion(self, samples: np.ndarray, options: AnimateOptions, pack: StylePack | None = None) -> Motion:
+        """The motion of one video: the audio's (shaped by the style, when there is one) at the video's frame
+        rate, lasting as long as the audio to the frame (never longer: the writer cuts at the sound's end)."""
+        controls = MotionControls(
+            mouth_scale=options.mouth_scale, head_motion_scale=options.head_motion_scale,
+            temperature=options.temperature, still=options.still, seed=options.seed,
+            blinks=BlinkConfig(rate_per_minute=options.blink_rate) if options.blink_rate is not None else None,
+        )  # fmt: skip
+        motion_model = self.motion_model
+        if pack is not None:
+            motion_model, controls = styled(motion_model, pack, controls, options.blink_rate)
+        motion = resample_motion(motion_model(samples, controls), options.fps)
+        return fit_length(motion, max(1, int(len(samples) * options.fps // SAMPLE_RATE)))
+
+    def _check_renderer(self, renderer: str) -> None:
+        if renderer not in self.renderers:
+            raise StyleheadError("The neural renderer has no weights here; train them with train/train_generator.py "
+                                 "and pass their folder (--generator), or use the warp renderer.")  # fmt: skip
+
+    @staticmethod
+    def _read_audio(audio: str | Path | np.ndarray, max_seconds: float | None, notes: list[str]) -> np.ndarray:
+        """(N,) float32 16 kHz samples, checked: not empty, finite, within ``max_seconds``."""
         samples = read_audio(audio, max_seconds=max_seconds) if not isinstance(audio, np.ndarray) else audio
         samples = np.asarray(samples, np.float32)
         if samples.size == 0:
@@ -175,59 +262,35 @@ class StyleHeadPipeline:
                                  f"{max_seconds:.0f} s. Cut it shorter.")  # fmt: skip
         if np.abs(samples).max() < 1e-4:
             notes.append("The audio is silent; the mouth stays closed.")
+        return samples
+
+    @staticmethod
+    def _read_portrait(image: str | Path | np.ndarray, options: AnimateOptions, max_output_pixels: int | None
+                       ) -> tuple[np.ndarray, str]:  # fmt: skip
+        """The (H, W, 3) picture and its name, checked against the output pixel limit."""
         name = Path(image).name if isinstance(image, (str, Path)) else "the portrait"
         picture = read_image(image) if not isinstance(image, np.ndarray) else image
         height, width = picture.shape[:2]
-        if size == "original" and max_output_pixels is not None and width * height > max_output_pixels:
+        if options.size == "original" and max_output_pixels is not None and width * height > max_output_pixels:
             raise StyleheadError(f"{name} is {width}x{height} pixels and size 'original' keeps them all; the limit "
                                  f"is {max_output_pixels:,} pixels a frame, so choose size 512 or 256.")  # fmt: skip
-        timings["read"] = time.perf_counter() - started
+        return picture, name
 
-        mark = time.perf_counter()
-        portrait = Portrait.from_image(picture, name)
-        if portrait.num_faces > 1:
-            notes.append(f"{portrait.num_faces} faces were found in {name}; the largest one is animated.")
-        timings["face"] = time.perf_counter() - mark
-
-        pack = None
-        if style is not None:
-            from stylehead.style.library import load_style
-
-            mark = time.perf_counter()
-            pack = load_style(style, self.motion_model, progress=style_progress)
-            timings["style"] = time.perf_counter() - mark
-            notes += [f"The style {pack.name!r} could not learn {item}." for item in pack.not_learned]
-
-        mark = time.perf_counter()
-        frames = self._renderer(renderer, portrait, RenderConfig(mode=mode, size=size), pack)
-        timings["face"] += time.perf_counter() - mark
-
-        mark = time.perf_counter()
-        controls = MotionControls(
-            mouth_scale=mouth_scale, head_motion_scale=head_motion_scale, temperature=temperature, still=still,
-            seed=seed, blinks=BlinkConfig(rate_per_minute=blink_rate) if blink_rate is not None else None,
-        )  # fmt: skip
-        motion_model = self.motion_model
-        if pack is not None:
-            from stylehead.style.library import styled
-
-            motion_model, controls = styled(motion_model, pack, controls, blink_rate)
-        motion = resample_motion(motion_model(samples, controls), fps)
-        # The video lasts as long as the audio, to the frame (never longer: the writer cuts at the sound's end).
-        count = max(1, int(len(samples) * fps // SAMPLE_RATE))
-        motion = _fit_length(motion, count)
-        targets = frames.targets(motion)
-        timings["motion"] = time.perf_counter() - mark
-
+    @staticmethod
+    def _render(frames, targets, motion: Motion, samples: np.ndarray, output: Path, keep_sheet: bool,
+                progress: Callable[[int, int], None] | None, timings: dict[str, float]
+                ) -> list[np.ndarray]:  # fmt: skip
+        """Draw and encode every frame (each goes straight to the encoder); the contact sheet's frames."""
+        count = len(motion)
         render_time = encode_time = 0.0
         sheet_at = set(np.linspace(0, count - 1, min(CONTACT_SHEET_FRAMES, count)).round().astype(int).tolist())
         sheet: list[np.ndarray] = []
-        with VideoWriter(output, fps=fps, audio=samples) as writer:
+        with VideoWriter(output, fps=motion.fps, audio=samples) as writer:
             for index in range(count):
                 mark = time.perf_counter()
                 frame = frames.render(targets.landmarks[index], targets.head[index])
                 render_time += time.perf_counter() - mark
-                if contact_sheet and index in sheet_at:
+                if keep_sheet and index in sheet_at:
                     sheet.append(frame.copy())
                 mark = time.perf_counter()
                 writer.write(frame)
@@ -237,45 +300,44 @@ class StyleHeadPipeline:
             mark = time.perf_counter()
         encode_time += time.perf_counter() - mark  # finishing the file
         timings["render"], timings["encode"] = render_time, encode_time
-        sheet_path = write_contact_sheet(sheet, sheet_path) if contact_sheet else None
-        timings["total"] = time.perf_counter() - started
-        return AnimationResult(output, motion, targets.landmarks, float(fps), frames.size, timings, sheet_path, notes,
-                               pack)  # fmt: skip
+        return sheet
 
     def _renderer(self, name: str, portrait: Portrait, config: RenderConfig, pack: StylePack | None):
         """The warp renderer, or the neural one with the style's reference shapes (the neutral preset's without one)."""
         if name == "warp":
             return WarpRenderer(portrait, config)
-        import torch
-
-        from stylehead.render.neural_renderer import NeuralRenderer
-        from stylehead.style.library import load_style
-
-        references = (pack or load_style("neutral", self.motion_model)).reference_face_points
+        references = (pack or load_style("neutral", self.style_models)).reference_face_points
         device = "cuda" if torch.cuda.is_available() else "cpu"
         return NeuralRenderer(portrait, self.generator, references, config, device=device)
 
 
+@contextlib.contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    """Add the seconds the block takes to ``timings[stage]``."""
+    mark = time.perf_counter()
+    yield
+    timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - mark
+
+
 def generator_folder(weights: Path | None, folder: str | Path | None) -> Path | None:
-    """The Style-Aware Generator folder to use: ``folder`` when one is given, else the weights bundle's
-    ``style_aware_generator/`` when it holds weights, else None."""
+    """The Style-Aware Generator folder to use: ``folder`` when one is given, else the one the weights
+    bundle's manifest names, else None."""
     if folder is not None:
         return Path(folder)
-    if weights is None or not (weights / GENERATOR_FOLDER / "model.safetensors").exists():
+    if weights is None:
         return None
-    return weights / GENERATOR_FOLDER
+    index = WeightsIndex.read(weights)
+    names = index.names("StyleAwareGenerator")
+    return index.component(names[0]) if names else None
 
 
-def load_generator(weights: Path | None, folder: str | Path | None, in_channels: int | None = None):
-    """The Style-Aware Generator in ``folder`` (or in ``weights/style_aware_generator``), or None when there is none.
+def load_generator(weights: Path | None, folder: str | Path | None, in_channels: int | None = None
+                   ) -> StyleAwareGenerator | None:  # fmt: skip
+    """The Style-Aware Generator in ``folder`` (or the one the bundle names), or None when there is none.
 
     ``in_channels`` (default: the Style-Aware Generator's 16) is checked, so that a Style Mapping
     network given in its place is refused with a clear error.
     """
-    from stylehead.render.generator import StyleAwareGenerator
-    from stylehead.render.neural_inputs import INPUT_CHANNELS
-    from stylehead.safe_loading import load_component
-
     folder = generator_folder(weights, folder)
     if folder is None:
         return None
@@ -287,12 +349,6 @@ def load_generator(weights: Path | None, folder: str | Path | None, in_channels:
     return generator
 
 
-def _fit_length(motion: Motion, count: int) -> Motion:
-    """Cut or extend (holding the last frame) ``motion`` to ``count`` frames."""
-    index = np.minimum(np.arange(count), len(motion) - 1)
-    return Motion(motion.points, motion.displacement[index], motion.pose[index], motion.blink[index], motion.fps)
-
-
 def contact_sheet_path(video: Path) -> Path:
     """Where the contact sheet of ``video`` goes: beside it, ``<name>.contact.jpg``."""
     return video.with_suffix(".contact.jpg")
@@ -300,10 +356,6 @@ def contact_sheet_path(video: Path) -> Path:
 
 def write_contact_sheet(frames: list[np.ndarray], path: Path, columns: int = 4, width: int = 1024) -> Path:
     """Tile frames (in time order, left to right) into one JPEG about ``width`` pixels wide."""
-    import cv2
-
-    from stylehead.media.image import write_image
-
     rows = -(-len(frames) // columns)
     height, frame_w = frames[0].shape[:2]
     tile_w = max(1, width // columns)

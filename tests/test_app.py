@@ -38,9 +38,8 @@ def animate_args(image, audio, **changes):
 
 
 def test_animate_handler_makes_a_video_with_sound_and_the_styles_references(app, portrait_path, short_speech):
-    from stylehead.style.library import preset_names
 
-    style = preset_names()[0] if preset_names() else None
+    style = app.preset_names()[0] if app.preset_names() else None
     video, gallery, map_video, summary, session, _ = app.animate(
         **animate_args(portrait_path, short_speech, style=style, facial_map=True), progress=no_progress
     )
@@ -335,7 +334,7 @@ def test_renderer_choice_offers_neural_only_with_generator_weights(app, portrait
     from stylehead.render.generator import GeneratorConfig, StyleAwareGenerator
 
     monkeypatch.delenv("STYLEHEAD_GENERATOR", raising=False)
-    assert app.renderer_choices() == ["warp"] and app.default_renderer() == "warp"
+    assert app.renderer_choices() == ["warp"]
     with pytest.raises(gr.Error, match="neural renderer has no weights"):
         app.animate(**animate_args(portrait_path, short_speech), renderer="neural", progress=no_progress)
     StyleAwareGenerator(GeneratorConfig(channels=(8, 8, 8), resolution=64)).save_pretrained(tmp_path / "g")

@@ -49,14 +49,14 @@ def upload(page, elem_id: str, path: Path) -> None:
 
 
 def test_a_visitor_animates_the_example_with_a_preset(app_url, page, portrait_path, speech_path, tmp_path):
-    from stylehead.style.library import preset_names
+    import app
 
     audio = write_wav(tmp_path / "speech 3s.wav", read_audio(speech_path)[: 3 * 16000])
     page.goto(app_url)
     upload(page, "portrait", portrait_path)
     upload(page, "audio", audio)
     page.locator("#style input").click()
-    preset = preset_names()[0]
+    preset = app.preset_names()[0]
     page.get_by_role("option", name=preset, exact=True).click()
     page.locator("#generate").click()
     page.wait_for_function(

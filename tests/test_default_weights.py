@@ -11,9 +11,10 @@ import pytest
 
 from stylehead.errors import StyleheadError
 from stylehead.face.landmarks import mouth_opening
+from stylehead.face.rest_shape import apply_displacements
 from stylehead.hub import BUNDLED_WEIGHTS, resolve_weights
-from stylehead.motion.audio_to_motion import AudioToMotion, MotionControls
-from stylehead.motion.rest_shape import apply_displacements
+from stylehead.motion.audio_to_motion import AudioToMotion
+from stylehead.motion.data import MotionControls
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +68,8 @@ def test_speech_moves_the_mouth_and_the_head(motion_model, rest, speech_path):
 
 
 def test_head_moves_like_the_natural_training_talkers_unless_a_style_says_otherwise(motion_model, speech_path):
+    from stylehead.face.pose import angular_speed
     from stylehead.media import read_audio
-    from stylehead.style.statistics import angular_speed
 
     config = motion_model.head_pose.config
     audio = read_audio(speech_path)[: 6 * 16_000]

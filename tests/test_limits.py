@@ -122,10 +122,10 @@ def test_the_app_refuses_over_the_limit_inputs_before_work(monkeypatch, tmp_path
 def test_too_large_reference_frames_are_refused_before_tracking(tmp_path, no_heavy_work):
     """Frame size is checked from the container, like the length: an 8K reference is not tracked for minutes."""
     from stylehead.errors import StyleheadError
-    from stylehead.motion.audio_to_motion import AudioToMotion
     from stylehead.style.learn import LearnStyleConfig, learn_style
+    from stylehead.style.models import StyleModels
     from tests.synthetic import write_still_video
 
     video = write_still_video(tmp_path / "big.mp4", np.zeros((480, 640, 3), np.uint8), frames=3)
     with pytest.raises(StyleheadError, match=r"big\.mp4 is 640x480 pixels a frame; the limit is 100,000 pixels"):
-        learn_style(video, AudioToMotion.from_pretrained(), config=LearnStyleConfig(max_frame_pixels=100_000))
+        learn_style(video, StyleModels.from_pretrained(), config=LearnStyleConfig(max_frame_pixels=100_000))

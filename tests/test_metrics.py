@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from stylehead.metrics import (
+from stylehead.evaluation.metrics import (
     _anchored,
     align_to,
     frame_distances,

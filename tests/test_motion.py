@@ -7,21 +7,10 @@ import pytest
 import torch
 
 from stylehead.errors import StyleheadError
+from stylehead.evaluation.lipsync import LoudnessBaseline, score_clip
 from stylehead.face.landmarks import lip_gap
 from stylehead.face.pose import load_template
-from stylehead.motion.blinks import BlinkConfig, blink_curve, close_eyes, measure_blinks
-from stylehead.motion.head_pose_model import HeadPoseModel, HeadPoseModelConfig
-from stylehead.motion.lipsync_eval import LoudnessBaseline, score_clip
-from stylehead.motion.mouth_eye_generator import (
-    MOTION_POINTS,
-    MouthEyeGenerator,
-    MouthEyeGeneratorConfig,
-    concordance_loss,
-    motion_loss,
-    principal_motions,
-)
-from stylehead.motion.rest_shape import (
-    REST_ESTIMATE,
+from stylehead.face.rest_shape import (
     REST_LIP_GAP,
     RestEstimate,
     apply_displacements,
@@ -29,6 +18,17 @@ from stylehead.motion.rest_shape import (
     displacements,
     portrait_rest,
     rest_shape,
+)
+from stylehead.hub import BUNDLED_WEIGHTS
+from stylehead.motion.blinks import BlinkConfig, blink_curve, close_eyes, measure_blinks
+from stylehead.motion.head_pose_model import HeadPoseModel, HeadPoseModelConfig
+from stylehead.motion.mouth_eye_generator import (
+    MOTION_POINTS,
+    MouthEyeGenerator,
+    MouthEyeGeneratorConfig,
+    concordance_loss,
+    motion_loss,
+    principal_motions,
 )
 from stylehead.motion.speaker_split import load_split
 
@@ -216,7 +216,7 @@ def test_bundled_rest_estimate_closes_an_open_portrait_keeps_a_closed_one_and_ne
 
     from stylehead.safe_loading import read_header
 
-    trained_on = set(read_header(REST_ESTIMATE).metadata["trained_on"].split(","))
+    trained_on = set(read_header(BUNDLED_WEIGHTS / "rest_estimate.safetensors").metadata["trained_on"].split(","))
     split = load_split(SPLIT)
     assert len(trained_on) >= 45 and not any(split.is_held_out(name) for name in trained_on)
 
@@ -225,13 +225,13 @@ def test_a_foreign_or_damaged_rest_estimate_is_refused(tmp_path):
     from safetensors.numpy import save_file
 
     save_file({"weights": np.zeros((3, 4), np.float32), "outer_rest_gap": np.ones(1, np.float32)}, str(tmp_path / "a"))
-    (tmp_path / "b").write_bytes(REST_ESTIMATE.read_bytes()[:-40])
+    (tmp_path / "b").write_bytes((BUNDLED_WEIGHTS / "rest_estimate.safetensors").read_bytes()[:-40])
     for name in ("a", "b"):
         with pytest.raises(StyleheadError, match="not a stylehead rest estimate"):
             RestEstimate.load(tmp_path / name)
     copy = tmp_path / "c.safetensors"
-    RestEstimate.load().save(copy)
-    assert np.array_equal(RestEstimate.load(copy).weights, RestEstimate.load().weights)
+    RestEstimate.from_pretrained().save(copy)
+    assert np.array_equal(RestEstimate.load(copy).weights, RestEstimate.from_pretrained().weights)
 
 
 def test_static_prediction_scores_zero_correlation_and_perfect_prediction_scores_one():

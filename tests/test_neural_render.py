@@ -131,10 +131,11 @@ def test_style_patterns_show_the_references_expressions(portrait):
     from stylehead.face.landmarks import mouth_opening
     from stylehead.render.style_mapping import reference_expressions, style_patterns
     from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
-    from stylehead.style.library import load_style
+    from stylehead.style.models import StyleModels
+    from stylehead.style.pack import StylePack
     from stylehead.style.references import TEMPLATES
 
-    references = load_style("neutral", motion_model=None).reference_face_points
+    references = StylePack.load(StyleModels.from_pretrained().presets / "neutral.safetensors").reference_face_points
     renderer = WarpRenderer(Portrait.from_image(portrait), RenderConfig(size=256))
     expressions = reference_expressions(references, renderer.portrait.rest)
     assert np.abs(expressions[0]).max() == 0  # "none" is the reference's own rest
@@ -149,15 +150,14 @@ def test_pipeline_neural_renderer_writes_the_video_and_warp_stays_default(portra
                                                                           tmp_path):  # fmt: skip
     from stylehead import StyleheadError
     from stylehead.media import probe
-    from stylehead.pipeline import DEFAULT_RENDERER, StyleHeadPipeline
+    from stylehead.pipeline import StyleHeadPipeline
     from tests.synthetic import tone
 
-    assert DEFAULT_RENDERER == "warp"  # neural loses on the mouth region (README, evaluate renderer)
     plain = StyleHeadPipeline.from_pretrained()
     assert plain.renderers == ("warp",)
     with pytest.raises(StyleheadError, match="neural renderer has no weights"):
         plain(portrait_path, tone(0.5), tmp_path / "x.mp4", renderer="neural")
-    with pytest.raises(StyleheadError, match="no 'gan' renderer"):
+    with pytest.raises(StyleheadError, match="must be one of warp, neural"):
         plain(portrait_path, tone(0.5), tmp_path / "x.mp4", renderer="gan")
     pipe = StyleHeadPipeline.from_pretrained(generator=tiny_generator_folder)
     assert pipe.renderers == ("warp", "neural")
@@ -177,7 +177,7 @@ def test_pipeline_neural_renderer_writes_the_video_and_warp_stays_default(portra
 
 
 def test_mouth_winner_needs_two_of_three_mouth_metrics():
-    from stylehead.render_eval import mouth_winner
+    from stylehead.evaluation.renderer import mouth_winner
 
     def scores(l1, psnr, ssim):
         return {"mouth_l1": l1, "mouth_psnr": psnr, "mouth_ssim": ssim}
@@ -188,7 +188,7 @@ def test_mouth_winner_needs_two_of_three_mouth_metrics():
 
 def test_a_weights_bundle_with_a_generator_offers_the_neural_renderer(tiny_generator_folder, tmp_path):
     """The resolution order of stylehead.hub applies: a bundle folder (local, $STYLEHEAD_WEIGHTS or a Hub
-    snapshot) holding style_aware_generator/ gives the pipeline its neural renderer."""
+    snapshot) whose manifest names a StyleAwareGenerator gives the pipeline its neural renderer."""
     import shutil
 
     from stylehead.hub import BUNDLED_WEIGHTS
@@ -198,5 +198,7 @@ def test_a_weights_bundle_with_a_generator_offers_the_neural_renderer(tiny_gener
     shutil.copytree(BUNDLED_WEIGHTS, bundle, ignore=shutil.ignore_patterns("__pycache__"))
     assert StyleHeadPipeline.from_pretrained(bundle).renderers == ("warp",)
     shutil.copytree(tiny_generator_folder, bundle / GENERATOR_FOLDER)
-    pipe = StyleHeadPipeline.from_pretrained(bundle)
+    assert StyleHeadPipeline.from_pretrained(bundle).renderers == ("warp",)  # a folder the manifest does not name
+    StyleHeadPipeline.from_pretrained(bundle, generator=tiny_generator_folder).save_pretrained(tmp_path / "saved")
+    pipe = StyleHeadPipeline.from_pretrained(tmp_path / "saved")
     assert pipe.renderers == ("warp", "neural") and tuple(pipe.generator.config.channels) == (8, 16, 16)

@@ -50,8 +50,8 @@ def test_animate_writes_h264_aac_matching_the_audio(example_result, speech_path)
 
 
 def test_rendered_video_retracks_to_the_commanded_landmarks(example_result):
+    from stylehead.evaluation.render_fidelity import retrack_fidelity
     from stylehead.face.tracking import track_video
-    from stylehead.render.fidelity import retrack_fidelity
 
     track = track_video(example_result.video)
     count = min(len(track), len(example_result.landmarks))
@@ -111,7 +111,7 @@ def test_no_face_and_existing_output_are_refused(pipeline, short_speech, tmp_pat
     with pytest.raises(StyleheadError, match="already exists"):
         pipeline(portrait, short_speech, existing)
     assert existing.read_bytes() == b"user data"
-    with pytest.raises(StyleheadError, match="25, 30 or 60"):
+    with pytest.raises(StyleheadError, match="must be one of 25, 30, 60"):
         pipeline(portrait, short_speech, tmp_path / "y.mp4", fps=24)
 
 

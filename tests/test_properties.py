@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from stylehead.errors import StyleheadError
-from stylehead.metrics import style_metrics, talking_head_metrics
+from stylehead.evaluation.metrics import style_metrics, talking_head_metrics
 
 # Random bytes, some behind the first bytes of a real format, so that parsers get past their first check.
 MAGIC = st.sampled_from([b"", b"RIFF\x24\x08\x00\x00WAVEfmt ", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff\xe0", b"ID3\x03",

@@ -25,15 +25,15 @@ def test_training_videos_are_at_least_95_percent_valid():
 
 
 def test_lip_sync_on_the_held_out_speakers_beats_both_baselines_and_moves_like_a_real_mouth():
+    from stylehead.evaluation.lipsync import LoudnessBaseline, evaluate_lipsync
     from stylehead.motion.audio_to_motion import AudioToMotion
-    from stylehead.motion.lipsync_eval import evaluate_lipsync
     from stylehead.motion.speaker_split import load_split
     from tests.conftest import REPO
 
     split = load_split(REPO / "train" / "configs" / "split.yaml")
     clips = sorted(p for p in (SHARED_DATA / "train").iterdir() if split.is_held_out(p.stem))
     assert len(clips) == len(split.held_out) == 8
-    summary = evaluate_lipsync(clips, AudioToMotion.from_pretrained())["summary"]
+    summary = evaluate_lipsync(clips, AudioToMotion.from_pretrained(), LoudnessBaseline.from_pretrained())["summary"]
     model, loudness, static = summary["model"], summary["loudness"], summary["static"]
     assert model["mouth_corr"] >= 0.40 and model["mouth_corr"] >= loudness["mouth_corr"] + 0.35
     assert model["lmd"] < min(loudness["lmd"], static["lmd"])
@@ -55,13 +55,13 @@ def test_every_portrait_animates_or_is_refused_with_the_no_face_error():
 def test_styles_learned_from_real_references_move_the_head_like_them(tmp_path):
     """Two references from ../shared/data/style (one with sound, one without): `evaluate style` runs,
     and the transferred head motion has each reference's spread and speed within 35%."""
-    from stylehead.motion.audio_to_motion import AudioToMotion
-    from stylehead.style_eval import evaluate_style
+    from stylehead.evaluation.style import evaluate_style
+    from stylehead.style.models import StyleModels
 
     references = [SHARED_DATA / "style" / "liveportrait_d10_expressive.mp4",
                   SHARED_DATA / "style" / "style_mead_W009_front_fear_level3_001.mp4"]  # fmt: skip
     audio = [SHARED_DATA / "audio" / "lsp_00083.wav"]
-    report = evaluate_style(references, audio, AudioToMotion.from_pretrained())
+    report = evaluate_style(references, audio, StyleModels.from_pretrained())
     assert len(report["references"]) == 2 and not report["skipped"]
     assert report["summary"]["transferred_pose_within_35_percent"] == 1.0
     without_sound = report["references"][1]

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from stylehead.render.fidelity import psnr
+from stylehead.evaluation.image_metrics import psnr
 from stylehead.render.mesh_warp import border_anchors, build_mesh, face_ring, warp_image
 
 
@@ -62,7 +62,7 @@ def test_region_limited_warp_matches_the_full_warp(portrait, face_mesh):
 
 
 def still_motion(points, count=3, blink=0.0):
-    from stylehead.motion.audio_to_motion import Motion
+    from stylehead.motion.data import Motion
 
     return Motion(points, np.zeros((count, len(points), 3), np.float32), np.zeros((count, 6), np.float32),
                   np.full(count, blink, np.float32), 30.0)  # fmt: skip
@@ -91,7 +91,7 @@ def test_zero_motion_renders_the_source(example_portrait, mode):
 
 
 def test_head_turn_moves_the_head_not_the_background(example_portrait):
-    from stylehead.render.fidelity import background_change, body_mask
+    from stylehead.evaluation.render_fidelity import background_change, body_mask
     from stylehead.render.warp_renderer import RenderConfig, WarpRenderer
 
     renderer = WarpRenderer(example_portrait, RenderConfig(size=512))

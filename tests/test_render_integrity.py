@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from benchmarks.render_integrity import check
-from stylehead.motion.audio_to_motion import Motion
+from stylehead.motion.data import Motion
 from stylehead.render.integrity import POSE_LIMITS, limit_pose, soft_clip
 
 MOVING = tuple(range(48, 68)) + tuple(range(5, 12)) + tuple(range(36, 48))
@@ -41,15 +41,16 @@ def test_styles_and_extreme_controls_render_cleanly(example, speech_path):
     """Every preset and the extreme controls on the example portrait: no fold, no outside sample, no face
     jump, and the background beyond the band stays still."""
     from stylehead.media import read_audio
-    from stylehead.motion.audio_to_motion import AudioToMotion, MotionControls
-    from stylehead.motion.landmark_video import resample_motion
+    from stylehead.motion.data import MotionControls, resample_motion
     from stylehead.render.warp_renderer import RenderConfig, WarpRenderer
-    from stylehead.style.library import load_style, preset_names, styled
+    from stylehead.style.library import load_style, styled
+    from stylehead.style.models import StyleModels
 
-    model = AudioToMotion.from_pretrained()
+    models = StyleModels.from_pretrained()
+    model = models.motion
     audio = read_audio(speech_path)[: 2 * 16_000]
     runs = [(model, MotionControls(head_motion_scale=3.0)), (model, MotionControls(mouth_scale=2.0))]
-    runs += [styled(model, load_style(name, model), MotionControls(seed=1), None) for name in preset_names()]
+    runs += [styled(model, load_style(name, models), MotionControls(seed=1), None) for name in models.preset_names()]
     renderers = [WarpRenderer(example, RenderConfig(mode=mode, size=256)) for mode in ("crop", "full")]
     backgrounds = []
     for motion_model, controls in runs:

@@ -136,13 +136,12 @@ def test_a_pickle_or_a_broken_config_in_a_weights_folder_is_refused_by_the_cli(w
 
 
 def test_the_bundled_weights_and_presets_pass_the_checks():
-    from stylehead.motion.audio_to_motion import AudioToMotion
-    from stylehead.style.library import PRESETS
+    from stylehead.style.models import StyleModels
     from stylehead.style.pack import StylePack
 
-    model = AudioToMotion.from_pretrained()
-    assert model.style_network is not None and model.loudness_baseline is not None
-    assert all(StylePack.load(path).name for path in PRESETS.glob("*.safetensors"))
+    models = StyleModels.from_pretrained()
+    assert models.style_network is not None and models.driving_speech is not None and models.rest_estimate is not None
+    assert all(StylePack.load(path).name for path in models.presets.glob("*.safetensors"))
 
 
 UNSAFE = re.compile(r"torch\.load\(|\bimport pickle\b|pickle\.load|allow_pickle\s*=\s*True|trust_remote_code"

@@ -159,10 +159,11 @@ def test_a_pack_keeps_its_head_motion_track_and_refuses_a_malformed_one(tmp_path
 
 
 def test_a_style_replays_its_reference_head_motion_without_jumps(speech_path):
+    from stylehead.face.pose import angular_speed
     from stylehead.media import read_audio
-    from stylehead.motion.audio_to_motion import AudioToMotion, MotionControls, replay_pose, restyle_pose
+    from stylehead.motion.audio_to_motion import AudioToMotion, replay_pose, restyle_pose
+    from stylehead.motion.data import MotionControls
     from stylehead.style.library import styled
-    from stylehead.style.statistics import angular_speed
 
     t = np.arange(150, dtype=np.float32)  # 2.5 s that end far from where they start, as short clips do
     track = np.stack([20 * t / 150 + np.sin(t / 7), 5 * np.sin(t / 31), np.sin(t / 11), t / 100, 0 * t, 0 * t], 1)
@@ -242,8 +243,9 @@ def test_style_statistics_and_their_use_in_motion(speech_path):
     from stylehead.face.pose import load_template
     from stylehead.face.tracking import Track
     from stylehead.media import read_audio
-    from stylehead.motion.audio_to_motion import AudioToMotion, MotionControls
+    from stylehead.motion.audio_to_motion import AudioToMotion
     from stylehead.motion.blinks import close_eyes
+    from stylehead.motion.data import MotionControls
     from stylehead.style.statistics import blink_statistics, pose_statistics
 
     frames, fps = 1800, 30.0  # one minute

@@ -34,8 +34,8 @@ def reference_video(tmp_path_factory, portrait_path, speech_path):
 def test_restyled_head_pose_has_the_styles_spread_and_speed():
     from scipy.ndimage import gaussian_filter1d
 
+    from stylehead.face.pose import angular_speed
     from stylehead.motion.audio_to_motion import restyle_pose
-    from stylehead.style.statistics import angular_speed
 
     rng = np.random.default_rng(0)  # stationary, smooth motion, like the head pose model's
     pose = gaussian_filter1d(rng.normal(0, 1.0, (600, 6)), 8, axis=0).astype(np.float32)
@@ -137,10 +137,11 @@ def test_with_style_applies_deltas_and_refuses_foreign_ones(motion_model):
 def test_learn_style_from_a_video_with_sound(reference_video, motion_model):
     from stylehead.style.fine_tune import FineTuneConfig
     from stylehead.style.learn import LearnStyleConfig, learn_style
+    from stylehead.style.models import StyleModels
 
     stages = []
     config = LearnStyleConfig(fine_tune=FineTuneConfig(critic_steps=4, steps=8))
-    pack = learn_style(reference_video, motion_model, name="mine", config=config,
+    pack = learn_style(reference_video, StyleModels.from_pretrained(motion=motion_model), name="mine", config=config,
                        progress=lambda stage, done, total: stages.append((stage, done, total)))  # fmt: skip
     assert pack.name == "mine" and pack.source == "talking reference.mp4"
     assert {s for s, _, _ in stages} == {"track", "fine-tune"} and stages[-1][1] == stages[-1][2] == 12
@@ -194,14 +195,16 @@ def test_style_errors_are_one_clear_sentence(faceless_video, silent_video, portr
 
 
 def test_presets_are_valid_motion_only_packs(motion_model):
-    from stylehead.motion.audio_to_motion import MotionControls
-    from stylehead.style.library import PRESETS, load_style, preset_names, styled
+    from stylehead.motion.data import MotionControls
+    from stylehead.style.library import load_style, styled
+    from stylehead.style.models import StyleModels
 
-    names = preset_names()
+    models = StyleModels.from_pretrained(motion=motion_model)
+    names = models.preset_names()
     assert {"neutral", "singing"} <= set(names) and len(names) >= 5
     for name in names:
-        pack = load_style(name, motion_model)
+        pack = load_style(name, models)
         assert pack.name == name and pack.source and pack.licence
-        assert (PRESETS / f"{name}.safetensors").stat().st_size < 2_500_000
+        assert (models.presets / f"{name}.safetensors").stat().st_size < 2_500_000
         _, controls = styled(motion_model, pack, MotionControls())  # fits the bundled weights
         assert controls.pose_std is not None and controls.blinks.rate_per_minute == pack.blink_rate_per_minute

@@ -91,8 +91,9 @@ def test_train_head_pose_two_steps(tiny_data, tmp_path):
 
 
 def test_calibrate_head_pose_writes_temperature_and_the_real_tracks_motion(tiny_data, tmp_path):
+    from stylehead.face.pose import relative_pose
     from stylehead.motion.head_pose_model import HeadPoseModel
-    from stylehead.motion.training_data import load_clips, relative_pose
+    from stylehead.motion.training_data import load_clips
 
     run("train_head_pose.py", tiny_data, tmp_path / "pose", "window=60", "stride=30", TINY_POSE)
     folder = tmp_path / "pose" / "head_pose_model"
@@ -110,7 +111,7 @@ def test_calibrate_head_pose_writes_temperature_and_the_real_tracks_motion(tiny_
 
 def test_fit_rest_estimate_scores_held_out_speakers_and_never_fits_validation(tmp_path):
     from stylehead.face.pose import load_template
-    from stylehead.motion.rest_shape import RestEstimate
+    from stylehead.face.rest_shape import RestEstimate
     from stylehead.safe_loading import read_header
 
     rng = np.random.default_rng(0)

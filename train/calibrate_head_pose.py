@@ -29,10 +29,11 @@ import numpy as np
 import torch
 
 from stylehead.audio.features import FPS
+from stylehead.face.pose import angular_speed, relative_pose
 from stylehead.motion.audio_to_motion import smooth_pose
 from stylehead.motion.head_pose_model import HeadPoseModel
-from stylehead.motion.training_data import Clip, load_clips, relative_pose, split_clips
-from stylehead.style.statistics import angular_speed, tracked_pose_speed
+from stylehead.motion.training_data import Clip, load_clips, split_clips
+from stylehead.style.statistics import tracked_pose_speed
 
 LAB_CORPORA = ("grid_", "mead_", "eamm_mead_", "rav_")
 TEMPERATURES = (1.0, 1.2, 1.4, 1.6, 1.8, 2.0, 2.2, 2.4)

@@ -1,11 +1,11 @@
 """Fit the rest estimate a portrait's mouth is closed with, and measure it on held-out speakers.
 
     python train/fit_rest_estimate.py --data runs/data --split train/configs/split.yaml \
-        --output stylehead/motion/rest_estimate.safetensors
+        --output stylehead/weights/rest_estimate.safetensors
 
 A portrait is one frame, often caught mid-word; the motion models' displacements are learned from a
-speaker's rest shape (``stylehead.motion.rest_shape.rest_shape``: the median of their least-open
-frames). This fits :class:`~stylehead.motion.rest_shape.RestEstimate` on the training clips (never
+speaker's rest shape (``stylehead.face.rest_shape.rest_shape``: the median of their least-open
+frames). This fits :class:`~stylehead.face.rest_shape.RestEstimate` on the training clips (never
 the validation speakers of the split) and first scores it the honest way: clips are grouped by
 speaker (the split's speaker table), each speaker's clips are estimated with a fit on the other
 speakers, from 40 frames spread over each clip. Printed per
@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
+from stylehead.evaluation.metrics import lipsync_metrics, polygon_area
 from stylehead.face.landmarks import INNER_LIPS, MOUTH, interocular_distance, mouth_opening
-from stylehead.metrics import lipsync_metrics, polygon_area
-from stylehead.motion.rest_shape import RestEstimate, close_to_rest
+from stylehead.face.rest_shape import RestEstimate, close_to_rest
 from stylehead.motion.speaker_split import load_split
 from stylehead.motion.training_data import load_clips, split_clips
 

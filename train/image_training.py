@@ -27,11 +27,11 @@ import torch
 from common import Run, finish_run
 from tqdm.auto import tqdm
 
+from stylehead.evaluation.image_metrics import face_and_mouth_scores, mean_scores
 from stylehead.media.image import decode_jpeg
 from stylehead.render import generator_losses as losses
 from stylehead.render.discriminator import DiscriminatorConfig, MultiscaleDiscriminator
 from stylehead.render.generator import GeneratorConfig, StyleAwareGenerator
-from stylehead.render.image_metrics import face_and_mouth_scores, mean_scores
 from stylehead.render.neural_inputs import (
     generator_input,
     mapping_input,

@@ -50,13 +50,13 @@ def main() -> None:
     from accelerate import Accelerator
 
     from stylehead.errors import StyleheadError
-    from stylehead.motion.audio_to_motion import AudioToMotion
     from stylehead.style.fine_tune import FineTuneConfig
     from stylehead.style.learn import LearnStyleConfig, learn_style
+    from stylehead.style.models import StyleModels
 
     config, _ = parse_args(LearnStylesConfig, __doc__)
     accelerator = Accelerator()
-    motion_model = AudioToMotion.from_pretrained(config.weights)
+    models = StyleModels.from_pretrained(config.weights)
     overrides = {k: v for k, v in {"critic_steps": config.critic_steps, "steps": config.steps}.items() if v is not None}
     fine_tune = dataclasses.replace(FineTuneConfig(seed=config.seed), **overrides)
     learn_config = LearnStyleConfig(max_seconds=config.max_seconds, fine_tune=fine_tune)
@@ -66,7 +66,7 @@ def main() -> None:
     failed = 0
     for entry in entries[accelerator.process_index :: accelerator.num_processes]:
         try:
-            pack = learn_style(entry["video"], motion_model, name=entry["name"], config=learn_config,
+            pack = learn_style(entry["video"], models, name=entry["name"], config=learn_config,
                                device=str(accelerator.device))  # fmt: skip
         except StyleheadError as err:
             print(f"{entry['video']}: {err}", file=sys.stderr)

@@ -13,6 +13,8 @@ import csv
 import json
 from pathlib import Path
 
+from stylehead.weights_index import WeightsIndex
+
 
 def manifest_rows(path: Path) -> dict[str, dict]:
     with open(path, newline="") as handle:
@@ -28,18 +30,17 @@ def clip_table(names: list[str], manifest: dict[str, dict]) -> list[str]:
     return lines
 
 
-def rest_estimate_section() -> list[str]:
-    """The card's lines on the rest estimate shipped inside the package, from its own header."""
-    from stylehead.motion.rest_shape import REST_ESTIMATE
+def rest_estimate_section(bundle: Path) -> list[str]:
+    """The card's lines on the bundle's rest estimate, from its own header."""
     from stylehead.safe_loading import read_header
 
-    header = read_header(REST_ESTIMATE).metadata
+    header = read_header(bundle / "rest_estimate.safetensors").metadata
     scores = json.loads(header["held_out_scores"])
     rows = [f"| {method} | {row['mouth_error']:.2f} | {row['area_error']:.2f} | {row['calm_mouth_error']:.2f} | "
             f"{row['own_motion_da']:.1f} |" for method, row in scores.items()]  # fmt: skip
     return [
         "",
-        "## Rest estimate (in the package: `stylehead/motion/rest_estimate.safetensors`)",
+        "## Rest estimate (`rest_estimate.safetensors`)",
         "",
         "How lips, chin and jaw move as a mouth opens (a linear map of the inner and outer lip gaps beyond rest, "
         f"2×81 numbers), fitted on the same {len(header['trained_on'].split(','))} training clips; undone, it "
@@ -72,7 +73,7 @@ def main() -> None:
     manifest = manifest_rows(args.manifest)
     generators = {
         folder.name: json.loads((folder / "config.json").read_text())
-        for folder in sorted(args.bundle.glob("mouth_eye_generator*"))
+        for folder in (args.bundle / name for name in WeightsIndex.read(args.bundle).names("MouthEyeGenerator"))
     }
     pose_config = json.loads((args.bundle / "head_pose_model" / "config.json").read_text())
     size = sum(p.stat().st_size for p in args.bundle.rglob("*.safetensors")) / 1e6
@@ -214,7 +215,7 @@ def main() -> None:
                   "level and the talking-head protocol (rendered, re-tracked) "
                   "(`python benchmarks/cross_validation_summary.py`, commands in `train/README.md`):", "", "```",
                   args.cross_validation.read_text().strip(), "```"]  # fmt: skip
-    lines += rest_estimate_section()
+    lines += rest_estimate_section(args.bundle)
     if args.feature_report:
         lines += ["", "Feature comparison (`python benchmarks/feature_comparison.py ...`):", "", "```",
                   args.feature_report.read_text().strip(), "```"]  # fmt: skip

@@ -16,8 +16,9 @@ import torch
 from common import finish_run, start_run, train_loop
 
 from stylehead.audio.inputs import input_dim
+from stylehead.face.pose import relative_pose
 from stylehead.motion.head_pose_model import HeadPoseModel, HeadPoseModelConfig, gaussian_nll
-from stylehead.motion.training_data import PoseWindows, relative_pose
+from stylehead.motion.training_data import PoseWindows
 
 
 @dataclass

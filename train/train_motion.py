@@ -18,8 +18,9 @@ from common import finish_run, start_run, train_loop
 from safetensors.numpy import save_file
 
 from stylehead.audio.inputs import input_dim
+from stylehead.evaluation.lipsync import LoudnessBaseline, score_clip, summarise
 from stylehead.face.landmarks import MOUTH
-from stylehead.motion.lipsync_eval import LoudnessBaseline, score_clip, summarise
+from stylehead.face.rest_shape import displacements
 from stylehead.motion.mouth_eye_generator import (
     LOWER_JAW,
     MouthEyeGenerator,
@@ -28,7 +29,6 @@ from stylehead.motion.mouth_eye_generator import (
     motion_loss,
     principal_motions,
 )
-from stylehead.motion.rest_shape import displacements
 from stylehead.motion.training_data import MotionWindows, attach_apc
 
 

@@ -103,3 +103,21 @@ def euler_angles(rotation_vector: np.ndarray) -> np.ndarray:
     yaw = np.arcsin(np.clip(-r[..., 2, 0], -1.0, 1.0))
     roll = np.arctan2(r[..., 1, 0], r[..., 0, 0])
     return np.degrees(np.stack([pitch, yaw, roll], axis=-1))
+
+
+def relative_pose(pose: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """(T, 6) rotation vector (rad) + translation (mm) → (T, 6) [degrees, mm] about the clip's median pose.
+
+    Head rotations while talking are small, so differences of rotation vectors are rotations to
+    first order.
+    """
+    relative = pose.astype(np.float64) * np.array([180.0 / np.pi] * 3 + [1.0] * 3)
+    reference = np.median(relative[valid] if valid.any() else relative, axis=0)
+    return (relative - reference).astype(np.float32)
+
+
+def angular_speed(pose: np.ndarray, fps: float) -> float:
+    """Mean angular speed (degrees per second) of a (T, 6) pose sequence in degrees and mm."""
+    if len(pose) < 2:
+        return 0.0
+    return float(np.linalg.norm(np.diff(pose[:, :3], axis=0), axis=1).mean() * fps)

@@ -2,81 +2,49 @@
 
 ``AudioToMotion.from_pretrained(weights)`` loads the mouth and eye generator(s), the head pose model
 and the audio encoders they read (the speech encoder, Whisper's; the APC encoder when a generator
-reads APC features) from a weights bundle (see :mod:`stylehead.hub`). Calling it on 16 kHz audio
-returns :class:`Motion` at 60 fps.
+reads APC features) named by a weights bundle's manifest (:mod:`stylehead.weights_index`). Calling it
+on 16 kHz audio returns :class:`~stylehead.motion.data.Motion` at 60 fps.
 
-A bundle may hold several generators (``mouth_eye_generator/``, ``mouth_eye_generator_<name>/``)
-that read different audio features; their predictions are averaged. Measured on the validation
-speakers, generators reading phones and reading log-mel make different errors, and their average
-tracks the real mouth better than either (see the model card).
+A bundle may name several generators (an ensemble reading different audio features); their
+predictions are averaged. The shipped bundle has one (``docs/decisions.md`` says why).
 """
 
 import contextlib
+import copy
 import functools
 import hashlib
 import io
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+from scipy.ndimage import gaussian_filter1d
 
+from stylehead.audio.apc import APCEncoder
 from stylehead.audio.features import FPS
 from stylehead.audio.inputs import audio_features, stack_inputs
-from stylehead.hub import component_folder, resolve_weights
+from stylehead.audio.speech_encoder import SpeechEncoder
+from stylehead.errors import StyleheadError
+from stylehead.face.pose import angular_speed
+from stylehead.hub import resolve_weights
 from stylehead.motion.blinks import BlinkConfig, blink_curve
+from stylehead.motion.data import Motion, MotionControls
 from stylehead.motion.displacement_limit import limit_displacement
 from stylehead.motion.head_pose_model import HeadPoseModel
-from stylehead.motion.lipsync_eval import LoudnessBaseline
 from stylehead.motion.mouth_eye_generator import MouthEyeGenerator
-from stylehead.safe_loading import load_component, load_tensors
-
-
-@dataclass
-class Motion:
-    """Motion for T frames at :attr:`fps`, all relative to the subject's own rest shape and pose."""
-
-    points: tuple[int, ...]  # landmark indices that ``displacement`` moves
-    displacement: np.ndarray  # (T, P, 3) float32 face-frame mm, from the rest shape
-    pose: np.ndarray  # (T, 6) float32: rotation vector (degrees) + translation (mm), about the rest pose
-    blink: np.ndarray  # (T,) float32 eyelid closure in [0, 1]
-    fps: float = FPS
-
-    def __len__(self) -> int:
-        return len(self.displacement)
-
-
-@dataclass
-class MotionControls:
-    """How the generated motion is shaped (the pipeline's user controls)."""
-
-    mouth_scale: float = 1.0  # multiplies mouth and jaw displacements
-    head_motion_scale: float = 1.0  # multiplies head rotation and translation
-    temperature: float | None = None  # head pose sampling temperature; None: the model's calibrated one
-    still: bool = False  # no head motion at all
-    blinks: BlinkConfig | None = None  # None: the default blink rate and duration
-    seed: int = 0  # same seed, same motion
-    pose_std: tuple[float, ...] | None = None  # (6,) a style's head-motion spread (degrees, mm): the
-    # sampled motion is rescaled, value by value, to it (before head_motion_scale); None: the head pose
-    # model's default_pose_std (the training clips' natural talkers), or as sampled if it has none
-    pose_speed: float | None = None  # a style's mean angular head speed (degrees/s): the sampled motion
-    # is played faster or slower to reach it (before head_motion_scale); None: as for pose_std
-    pose_track: np.ndarray | None = None  # (N, 6) a style's own head motion at 60 fps (degrees, mm): played
-    # (replay_pose) instead of sampling the head pose model, then given pose_std and pose_speed
-    # (the whole reference's, which an excerpt or a glitch in the track may not have) and head_motion_scale
+from stylehead.safe_loading import load_component
+from stylehead.weights_index import WeightsIndex
 
 
 class AudioToMotion:
     """The trained audio → motion components, loaded once and reused for every request."""
 
-    def __init__(self, generators: list[MouthEyeGenerator], head_pose: HeadPoseModel, apc=None,
-                 loudness_baseline: LoudnessBaseline | None = None, generator_names: list[str] | None = None,
-                 style_network=None, speech_encoder=None):  # fmt: skip
+    def __init__(self, generators: list[MouthEyeGenerator], head_pose: HeadPoseModel, apc: APCEncoder | None = None,
+                 generator_names: list[str] | None = None, speech_encoder: SpeechEncoder | None = None):  # fmt: skip
         self.generators = [generator.eval() for generator in generators]
         self.generator_names = generator_names or [
             "mouth_eye_generator" + (f"_{i}" if i else "") for i in range(len(generators))
         ]
-        self.style_network = style_network.eval() if style_network is not None else None  # f, to learn styles
         points = {tuple(g.config.points) for g in self.generators}
         if len(points) != 1:
             raise ValueError("the mouth and eye generators of one bundle must move the same landmarks")
@@ -84,7 +52,6 @@ class AudioToMotion:
         self.head_pose = head_pose.eval()
         self.apc = apc.eval() if apc is not None else None
         self.speech_encoder = speech_encoder.float().eval() if speech_encoder is not None else None
-        self.loudness_baseline = loudness_baseline
         needed = {name for g in self.generators for name in g.config.features} | set(head_pose.config.features)
         if "apc" in needed and apc is None:
             raise ValueError("the motion models read APC features but the bundle has no apc_encoder")
@@ -94,39 +61,24 @@ class AudioToMotion:
 
     @classmethod
     def from_pretrained(cls, source: str | Path | None = None) -> "AudioToMotion":
+        """The motion components of a weights bundle (see :mod:`stylehead.weights_index`)."""
         # huggingface_hub's mixin prints "Loading weights from local directory" on stdout for every
         # component; stdout belongs to the caller (the CLI prints results there).
         with contextlib.redirect_stdout(io.StringIO()):
-            return cls._load(resolve_weights(source))
+            return cls._load(WeightsIndex.read(resolve_weights(source)))
 
     @classmethod
-    def _load(cls, weights: Path) -> "AudioToMotion":
-        generator_dir = component_folder(weights, "mouth_eye_generator")
-        extra = sorted(p.name for p in weights.glob("mouth_eye_generator_*") if p.is_dir())
-        names = ["mouth_eye_generator", *extra]
-        generators = [load_component(MouthEyeGenerator, component_folder(weights, name)) for name in names]
-        head_pose = load_component(HeadPoseModel, component_folder(weights, "head_pose_model"))
-        apc = None
-        if (weights / "apc_encoder").exists():
-            from stylehead.audio.apc import APCEncoder
-
-            apc = load_component(APCEncoder, component_folder(weights, "apc_encoder"))
-        speech_encoder = None
-        if (weights / "speech_encoder").exists():
-            from stylehead.audio.speech_encoder import SpeechEncoder
-
-            speech_encoder = load_component(SpeechEncoder, component_folder(weights, "speech_encoder"))
-        style_network = None
-        if (weights / "style_transfer").exists():
-            from stylehead.style.transfer import StyleTransferNetwork
-
-            style_network = load_component(StyleTransferNetwork, component_folder(weights, "style_transfer"))
-        baseline = None
-        if (generator_dir / "loudness_baseline.safetensors").exists():
-            tensors, _ = load_tensors(generator_dir / "loudness_baseline.safetensors",
-                                      {"coefficients": (None, np.float32)}, "a loudness baseline")  # fmt: skip
-            baseline = LoudnessBaseline(tensors["coefficients"])
-        return cls(generators, head_pose, apc, baseline, names, style_network, speech_encoder)
+    def _load(cls, index: WeightsIndex) -> "AudioToMotion":
+        names = index.names("MouthEyeGenerator")
+        poses = index.names("HeadPoseModel")
+        if not names or len(poses) != 1:
+            raise StyleheadError(f"{index.folder} needs at least one MouthEyeGenerator and one HeadPoseModel; "
+                                 "it is not a stylehead motion bundle.")  # fmt: skip
+        generators = [load_component(MouthEyeGenerator, index.component(name)) for name in names]
+        head_pose = load_component(HeadPoseModel, index.component(poses[0]))
+        apc = [load_component(APCEncoder, index.component(name)) for name in index.names("APCEncoder")]
+        speech = [load_component(SpeechEncoder, index.component(name)) for name in index.names("SpeechEncoder")]
+        return cls(generators, head_pose, apc[0] if apc else None, names, speech[0] if speech else None)
 
     @functools.cached_property
     def fingerprint(self) -> str:
@@ -149,10 +101,6 @@ class AudioToMotion:
         The copy shares the head pose model and encoders; this model is unchanged (other requests
         may be using it). :class:`StyleheadError` when the deltas do not fit these generators.
         """
-        import copy
-
-        from stylehead.errors import StyleheadError
-
         if not deltas:
             return self
         if base and base != self.fingerprint:
@@ -173,8 +121,7 @@ class AudioToMotion:
         unknown = {key.partition(".")[0] for key in deltas} - set(self.generator_names)
         if unknown:
             raise StyleheadError(f"The style changes {sorted(unknown)}, which these motion weights do not have.")
-        return AudioToMotion(generators, self.head_pose, self.apc, self.loudness_baseline, self.generator_names,
-                             self.style_network, self.speech_encoder)  # fmt: skip
+        return AudioToMotion(generators, self.head_pose, self.apc, self.generator_names, self.speech_encoder)
 
     @staticmethod
     def generator_inputs(generator: MouthEyeGenerator, features: dict[str, np.ndarray]) -> torch.Tensor:
@@ -245,8 +192,6 @@ def restyle_pose(pose: np.ndarray, std: tuple[float, ...] | None, speed: float |
                  ) -> np.ndarray:  # fmt: skip
     """(T, 6) pose about zero, played at a rate that gives a mean angular ``speed`` (degrees/s) and
     rescaled value by value to a spread ``std``; either may be None (left as it is)."""
-    from stylehead.style.statistics import angular_speed
-
     if len(pose) < 2:
         return pose
 
@@ -275,8 +220,6 @@ POSE_SMOOTHING_FRAMES = (3.0, 3.0, 3.0, 6.0, 6.0, 6.0)  # Gaussian σ per pose v
 
 def smooth_pose(pose: np.ndarray) -> np.ndarray:
     """Gaussian temporal smoothing of (T, 6) sampled poses, per value."""
-    from scipy.ndimage import gaussian_filter1d
-
     out = np.empty_like(pose)
     for column, sigma in enumerate(POSE_SMOOTHING_FRAMES):
         out[:, column] = gaussian_filter1d(pose[:, column], sigma, mode="nearest")

@@ -7,7 +7,8 @@ import numpy as np
 import torch
 
 from stylehead.audio.inputs import stack_inputs
-from stylehead.motion.rest_shape import displacements, rest_shape
+from stylehead.face.pose import relative_pose
+from stylehead.face.rest_shape import displacements, rest_shape
 from stylehead.motion.speaker_split import load_split
 
 
@@ -158,17 +159,6 @@ def _pad(inputs, target, mask, length):
         torch.cat([target, target[-1:].expand(missing, -1, -1)]),
         torch.cat([mask, torch.zeros(missing, dtype=torch.bool)]),
     )
-
-
-def relative_pose(pose: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """(T, 6) rotation vector (rad) + translation (mm) → (T, 6) [degrees, mm] about the clip's median pose.
-
-    Head rotations while talking are small, so differences of rotation vectors are rotations to
-    first order.
-    """
-    relative = pose.astype(np.float64) * np.array([180.0 / np.pi] * 3 + [1.0] * 3)
-    reference = np.median(relative[valid] if valid.any() else relative, axis=0)
-    return (relative - reference).astype(np.float32)
 
 
 class PoseWindows(torch.utils.data.Dataset):

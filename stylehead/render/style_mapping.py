@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from stylehead.face.landmarks import EYES, LEFT_BROW, NOSE, RIGHT_BROW, interocular_distance
-from stylehead.motion.audio_to_motion import Motion
+from stylehead.motion.data import Motion
 from stylehead.motion.mouth_eye_generator import MOTION_POINTS
 from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
 

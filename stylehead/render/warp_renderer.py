@@ -20,9 +20,9 @@ from stylehead.face.detection import find_face
 from stylehead.face.frontal import to_face_frame, to_image
 from stylehead.face.landmarks import lip_gap
 from stylehead.face.pose import estimate_pose
-from stylehead.motion.audio_to_motion import Motion
+from stylehead.face.rest_shape import RestEstimate, apply_displacements, portrait_rest
 from stylehead.motion.blinks import close_eyes
-from stylehead.motion.rest_shape import apply_displacements, portrait_rest
+from stylehead.motion.data import Motion
 from stylehead.render.framing import Framing, plan_framing
 from stylehead.render.head_rig import HeadRig, build_rig
 from stylehead.render.integrity import limit_folds, limit_pose, uncross
@@ -46,18 +46,22 @@ class Portrait:
         return self.image.shape[1], self.image.shape[0]
 
     @classmethod
-    def from_image(cls, image: np.ndarray, name: str = "the portrait") -> "Portrait":
-        """Detect the (largest) face; :class:`~stylehead.errors.NoFaceError` when there is none."""
+    def from_image(cls, image: np.ndarray, name: str = "the portrait", rest_estimate: RestEstimate | None = None
+                   ) -> "Portrait":  # fmt: skip
+        """Detect the (largest) face; :class:`~stylehead.errors.NoFaceError` when there is none.
+
+        ``rest_estimate`` closes the portrait's mouth (a bundle's; None: the default bundle's)."""
         face = find_face(image, name)
-        return cls.from_landmarks(image, face.landmarks, face.num_faces)
+        return cls.from_landmarks(image, face.landmarks, face.num_faces, rest_estimate)
 
     @classmethod
-    def from_landmarks(cls, image: np.ndarray, landmarks: np.ndarray, num_faces: int = 1) -> "Portrait":
+    def from_landmarks(cls, image: np.ndarray, landmarks: np.ndarray, num_faces: int = 1,
+                       rest_estimate: RestEstimate | None = None) -> "Portrait":  # fmt: skip
         """A portrait whose (68, 2) landmarks are already known (a tracked video frame, a crop)."""
         size = (image.shape[1], image.shape[0])
         pose, _ = estimate_pose(landmarks, size)
         own = to_face_frame(landmarks[None], pose[None], size)[0]
-        return cls(image, landmarks.astype(np.float32), pose, portrait_rest(own), own, num_faces)
+        return cls(image, landmarks.astype(np.float32), pose, portrait_rest(own, rest_estimate), own, num_faces)
 
     def own_displacement(self, points: tuple[int, ...]) -> np.ndarray:
         """(P, 3): the displacement from :attr:`rest` that gives back the photo's own face."""

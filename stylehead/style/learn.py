@@ -14,7 +14,6 @@ timing without sound) is said in its header.
 """
 
 import copy
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,16 +24,15 @@ import torch
 from stylehead.audio.features import FPS, num_video_frames
 from stylehead.errors import StyleheadError
 from stylehead.face.frontal import to_face_frame
+from stylehead.face.rest_shape import RestEstimate, displacements, portrait_rest, rest_shape
 from stylehead.face.tracking import Track
-from stylehead.motion.audio_to_motion import AudioToMotion
-from stylehead.motion.rest_shape import displacements, portrait_rest, rest_shape
 from stylehead.style.fine_tune import FineTuneConfig, StyleData, fine_tune
+from stylehead.style.models import StyleModels
 from stylehead.style.moments import fold_affine, match_moments
 from stylehead.style.pack import StylePack
 from stylehead.style.references import find_references
 from stylehead.style.statistics import blink_statistics, pose_speed, pose_statistics, pose_track
 
-DRIVING_SPEECH = Path(__file__).parent / "driving_speech.safetensors"  # examples/speech.wav, 16-bit 16 kHz
 MOMENT_POINTS = tuple(range(48, 68)) + tuple(range(5, 12))  # mouth and lower jaw (the eyes keep their blinks)
 MIN_LIP_SYNC = 0.15  # below this, a reference's sound is taken not to drive its mouth (dubbed, mimed)
 SILENT_RMS = 10 ** (-50 / 20)  # a soundtrack quieter than -50 dBFS counts as no sound
@@ -51,16 +49,8 @@ class LearnStyleConfig:
     fine_tune: FineTuneConfig = field(default_factory=FineTuneConfig)
 
 
-@functools.cache
-def driving_speech() -> np.ndarray:
-    """(N,) float32 16 kHz speech that drives the generators when a reference has no sound."""
-    from stylehead.safe_loading import load_tensors
-
-    tensors, _ = load_tensors(DRIVING_SPEECH, {"audio": (None, np.int16)}, "stylehead's driving speech")
-    return tensors["audio"].astype(np.float32) / 32768.0
-
-
-def _face_at_60fps(track: Track, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _face_at_60fps(track: Track, count: int, estimate: RestEstimate | None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """The track at 60 fps in the face frame: points (count, 68, 3), valid (count,), rest shape (68, 3).
 
     The rest shape has its mouth closed (``portrait_rest``) as a portrait's is, so displacements
@@ -69,15 +59,15 @@ def _face_at_60fps(track: Track, count: int) -> tuple[np.ndarray, np.ndarray, np
     """
     landmarks, pose, valid = track.resampled(count, FPS)
     face_points = to_face_frame(landmarks, pose, track.image_size)
-    return face_points, valid, portrait_rest(rest_shape(face_points, valid))
+    return face_points, valid, portrait_rest(rest_shape(face_points, valid), estimate)
 
 
 def lip_sync(generated: np.ndarray, face_points: np.ndarray, rest: np.ndarray, valid: np.ndarray,
              points: tuple[int, ...]) -> float:  # fmt: skip
     """Pearson r between the mouth opening the generators give for the video's sound and its real one."""
+    from stylehead.correlation import pearson
     from stylehead.face.landmarks import mouth_opening
-    from stylehead.metrics import pearson
-    from stylehead.motion.rest_shape import apply_displacements
+    from stylehead.face.rest_shape import apply_displacements
 
     count = min(len(generated), len(face_points))
     keep = valid[:count]
@@ -89,7 +79,7 @@ def lip_sync(generated: np.ndarray, face_points: np.ndarray, rest: np.ndarray, v
 
 def learn_style(
     video: str | Path,
-    motion_model: AudioToMotion,
+    models: StyleModels,
     name: str | None = None,
     config: LearnStyleConfig | None = None,
     progress: Callable[[str, int, int], None] | None = None,
@@ -117,8 +107,10 @@ def learn_style(
         width, height = info.size
         raise StyleheadError(f"The style video {video.name} is {width}x{height} pixels a frame; the limit is "
                              f"{config.max_frame_pixels:,} pixels. Scale it down first.")  # fmt: skip
-    if motion_model.style_network is None:
-        raise StyleheadError("These motion weights have no style_transfer network, so styles cannot be learned.")
+    if models.style_network is None or models.driving_speech is None:
+        raise StyleheadError("These weights have no style transfer network or driving speech, so styles cannot be "
+                             "learned with them.")  # fmt: skip
+    motion_model = models.motion
 
     total_frames = max(1, round((info.duration or 0) * (info.fps or 25)))
     done = [0]
@@ -143,14 +135,15 @@ def learn_style(
     sync = None
     if audio is not None:
         features = motion_model.audio_features(audio)
-        face_points, valid, rest = _face_at_60fps(track, num_video_frames(len(audio)))
+        face_points, valid, rest = _face_at_60fps(track, num_video_frames(len(audio)), models.rest_estimate)
         generated = motion_model.mouth_and_eyes(features)
         sync = lip_sync(generated, face_points, rest, valid, motion_model.points)
         if sync < MIN_LIP_SYNC:  # dubbed, mimed or music over the pictures: the sound does not drive this mouth
             audio = None
     if audio is None:
-        features = motion_model.audio_features(driving_speech())
-        face_points, valid, rest = _face_at_60fps(track, max(2, round(len(track) / track.fps * FPS)))
+        features = motion_model.audio_features(models.driving_speech)
+        count = max(2, round(len(track) / track.fps * FPS))
+        face_points, valid, rest = _face_at_60fps(track, count, models.rest_estimate)
         generated = motion_model.mouth_and_eyes(features)
     phones_at_video = None
     if audio is not None:  # the 60-fps phone track at the video's frames
@@ -184,7 +177,7 @@ def learn_style(
         a, shift = match_moments(generated[:, shaped], data.reference.numpy()[:, [points[i] for i in shaped]])
         for generator in start:
             fold_affine(generator.decoder[-1], a, shift, rows, generator.config.target_scale)
-    tuned_deltas, losses = fine_tune(start, motion_model.style_network, data, config.fine_tune, tuned, device)
+    tuned_deltas, losses = fine_tune(start, models.style_network, data, config.fine_tune, tuned, device)
     deltas = []
     for original, begun, tuned_delta in zip(motion_model.generators, start, tuned_deltas, strict=True):
         before, after = dict(original.named_parameters()), dict(begun.named_parameters())

@@ -5,35 +5,30 @@ from collections.abc import Callable
 from pathlib import Path
 
 from stylehead.errors import StyleheadError
-from stylehead.motion.audio_to_motion import AudioToMotion, MotionControls
+from stylehead.motion.audio_to_motion import AudioToMotion
 from stylehead.motion.blinks import BlinkConfig
+from stylehead.motion.data import MotionControls
+from stylehead.style.learn import learn_style
+from stylehead.style.models import PACK_SUFFIX, StyleModels
 from stylehead.style.pack import StylePack
 
-PRESETS = Path(__file__).parent / "presets"
-PACK_SUFFIX = ".safetensors"
 
-
-def preset_names() -> list[str]:
-    """The styles shipped with stylehead, by name."""
-    return sorted(path.stem for path in PRESETS.glob(f"*{PACK_SUFFIX}"))
-
-
-def load_style(style: "str | Path | StylePack", motion_model: AudioToMotion,
+def load_style(style: "str | Path | StylePack", models: StyleModels,
                progress: Callable[[str, int, int], None] | None = None) -> StylePack:  # fmt: skip
-    """A preset name, a style pack file or a reference video (learned now) → :class:`StylePack`."""
+    """A preset name (of ``models``' bundle), a style pack file or a reference video (learned now) →
+    :class:`StylePack`."""
     if isinstance(style, StylePack):
         return style
-    if isinstance(style, str) and style in preset_names():
-        return StylePack.load(PRESETS / f"{style}{PACK_SUFFIX}")
+    names = models.preset_names()
+    if isinstance(style, str) and style in names:
+        return StylePack.load(models.presets / f"{style}{PACK_SUFFIX}")
     path = Path(style)
     if not path.is_file():
-        raise StyleheadError(f"{style!r} is neither a preset ({', '.join(preset_names())}) nor a file; "
+        raise StyleheadError(f"{style!r} is neither a preset ({', '.join(names) or 'none here'}) nor a file; "
                              "give a preset name, a style pack (.safetensors) or a video.")  # fmt: skip
     if path.suffix.lower() == PACK_SUFFIX:
         return StylePack.load(path)
-    from stylehead.style.learn import learn_style
-
-    return learn_style(path, motion_model, progress=progress)
+    return learn_style(path, models, progress=progress)
 
 
 def styled(motion_model: AudioToMotion, pack: StylePack, controls: MotionControls,

@@ -11,9 +11,9 @@ rate and duration come from the eyelid gap (:func:`stylehead.motion.blinks.measu
 import numpy as np
 
 from stylehead.audio.features import FPS
+from stylehead.face.pose import relative_pose
 from stylehead.face.tracking import Track
 from stylehead.motion.blinks import BlinkConfig, measure_blinks
-from stylehead.motion.training_data import relative_pose
 
 
 def pose_statistics(track: Track) -> tuple[np.ndarray, np.ndarray]:
@@ -53,13 +53,6 @@ def tracked_pose_speed(pose: np.ndarray, valid: np.ndarray, fps: float) -> float
     if not both.any():
         return 0.0
     return float(np.linalg.norm(np.diff(rotation, axis=0)[both], axis=1).mean() * fps)
-
-
-def angular_speed(pose: np.ndarray, fps: float) -> float:
-    """Mean angular speed (degrees per second) of a (T, 6) pose sequence in degrees and mm."""
-    if len(pose) < 2:
-        return 0.0
-    return float(np.linalg.norm(np.diff(pose[:, :3], axis=0), axis=1).mean() * fps)
 
 
 BLINK_PRIOR_MINUTES = 0.25  # a short reference's blink count is pooled with this much of the default rate

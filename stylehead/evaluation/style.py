@@ -5,13 +5,17 @@ frame nearest its median head pose with the mouth at rest: :func:`portrait_frame
 is not the reference's, once with the default ("neutral") motion and once with the learned style,
 and compare each to the reference:
 
-- SLD, SLV and SMD (:func:`stylehead.metrics.style_metrics`, the paper's eq. 14-16 over its grid of
+- SLD, SLV and SMD (:func:`stylehead.evaluation.metrics.style_metrics`, the paper's eq. 14-16 over its grid of
   window sizes 1..100 and strides 1..20) between the reference's tracked landmarks and the
   landmarks the renderer is told to draw (the commanded landmarks, in the reference's pixels, at
   its frame rate);
 - head pose statistics: the standard deviation of each rotation angle and the mean angular speed,
   generated ÷ reference (``pose_std_ratio`` is the mean of the three angles' ratios; the per-angle
-  ratios are in each row).
+  ratios are in each row). Both sides are measured the same way, from landmarks: the reference's
+  tracked head pose, and the pose estimated (with the tracker's own pose solver) from the landmarks
+  the renderer is told to draw, so what the pose limits and the framing do to the motion counts. The
+  pack's own statistics, which a replayed style is rescaled to, are not used: with them this
+  comparison would pass by construction.
 
 Driving audio: the files of ``--audio`` in turn, skipping any with the reference's own name, cut
 to the reference's length (at least :data:`MIN_SECONDS`, so every window size fits).
@@ -23,19 +27,20 @@ from pathlib import Path
 import numpy as np
 
 from stylehead.errors import StyleheadError
-from stylehead.face.tracking import Track
+from stylehead.evaluation.metrics import style_metrics
+from stylehead.evaluation.report import Column
+from stylehead.face.pose import estimate_pose, relative_pose
+from stylehead.face.tracking import Track, track_video
 from stylehead.media import SAMPLE_RATE, read_audio, read_frames
-from stylehead.metrics import style_metrics
-from stylehead.motion.audio_to_motion import AudioToMotion, MotionControls
-from stylehead.motion.landmark_video import resample_motion
-from stylehead.motion.training_data import relative_pose
+from stylehead.motion.data import MotionControls, resample_motion
 from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
 from stylehead.style.learn import LearnStyleConfig, learn_style
 from stylehead.style.library import styled
-from stylehead.style.statistics import angular_speed
+from stylehead.style.models import StyleModels
 
 METHODS = ("neutral", "transferred")
 KEYS = ("sld", "slv", "smd", "pose_std_ratio", "pose_speed_ratio")
+TABLE = [Column(key, title) for key, title in zip(KEYS, ("SLD", "SLV", "SMD", "pose std", "pose speed"), strict=True)]
 MIN_SECONDS = 6.0
 MAX_SECONDS = 20.0
 
@@ -50,34 +55,47 @@ def portrait_frame(track: Track) -> int:
     return int(candidates[np.argmin(distance)])
 
 
-def _pose_figures(pose: np.ndarray, fps: float) -> tuple[np.ndarray, float]:
-    return pose[:, :3].std(0), angular_speed(pose, fps)
+def pose_figures(pose: np.ndarray, valid: np.ndarray, fps: float) -> tuple[np.ndarray, float]:
+    """(3,) standard deviation of the rotation angles (degrees) and the mean angular speed (degrees/s) of a
+    (T, 6) head pose (rotation vector in radians, translation mm) over its valid frames."""
+    rotation = relative_pose(pose, valid)[:, :3]
+    both = valid[1:] & valid[:-1]
+    speed = float(np.linalg.norm(np.diff(rotation, axis=0)[both], axis=1).mean() * fps) if both.any() else 0.0
+    return rotation[valid].std(0), speed
 
 
-def evaluate_reference(path: Path, audio_path: Path, motion_model: AudioToMotion, seed: int = 0,
+def commanded_pose(landmarks: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
+    """(T, 6) head pose estimated from (T, 68, 2) commanded landmarks, as the tracker estimates a video's."""
+    poses, guess = [], None
+    for points in landmarks:
+        guess, _ = estimate_pose(points, image_size, guess)
+        poses.append(guess)
+    return np.array(poses)
+
+
+def evaluate_reference(path: Path, audio_path: Path, models: StyleModels, seed: int = 0,
                        config: LearnStyleConfig | None = None) -> dict:  # fmt: skip
     """Score one reference against the audio in ``audio_path``."""
-    from stylehead.face.tracking import track_video
-
     track = track_video(path)
-    pack = learn_style(path, motion_model, config=config, track=track)
+    pack = learn_style(path, models, config=config, track=track)
     frame = portrait_frame(track)
-    portrait = Portrait.from_image(read_frames(path, {frame})[frame], path.name)
+    portrait = Portrait.from_image(read_frames(path, {frame})[frame], path.name, models.rest_estimate)
     renderer = WarpRenderer(portrait, RenderConfig(mode="full", size="original"))
     seconds = float(np.clip(len(track) / track.fps, MIN_SECONDS, MAX_SECONDS))
     audio = read_audio(audio_path)[: round(seconds * SAMPLE_RATE)]
     if len(audio) < SAMPLE_RATE:
         raise StyleheadError(f"{audio_path.name} is shorter than a second.")
     reference = track.landmarks[track.valid]
-    reference_std, reference_speed = pack.pose_std[:3], pack.pose_speed  # measured on the same track
+    reference_std, reference_speed = pose_figures(track.pose, track.valid, track.fps)
     base = MotionControls(seed=seed)
-    models = {"neutral": (motion_model, base), "transferred": styled(motion_model, pack, base)}
+    methods = {"neutral": (models.motion, base), "transferred": styled(models.motion, pack, base)}
     row = {"reference": path.name, "audio": audio_path.name, "seconds": round(seconds, 2),
            "learned": pack.learned, "not_learned": pack.not_learned}  # fmt: skip
-    for method, (model, controls) in models.items():
+    for method, (model, controls) in methods.items():
         motion = resample_motion(model(audio, controls), track.fps)
         landmarks = renderer.targets(motion).landmarks
-        std, speed = _pose_figures(motion.pose, track.fps)
+        std, speed = pose_figures(commanded_pose(landmarks, track.image_size), np.ones(len(landmarks), bool),
+                                  track.fps)  # fmt: skip
         ratios = std / np.maximum(reference_std, 1e-6)
         row[method] = {
             **style_metrics(reference, landmarks),
@@ -88,7 +106,7 @@ def evaluate_reference(path: Path, audio_path: Path, motion_model: AudioToMotion
     return row
 
 
-def evaluate_style(references: list[Path], audio: list[Path], motion_model: AudioToMotion, seed: int = 0,
+def evaluate_style(references: list[Path], audio: list[Path], models: StyleModels, seed: int = 0,
                    progress: Callable[[dict], None] | None = None, config: LearnStyleConfig | None = None
                    ) -> dict:  # fmt: skip
     """Score every reference; ``{"summary": {method: metrics, "improvement": ...}, "references": [...]}``."""
@@ -99,7 +117,7 @@ def evaluate_style(references: list[Path], audio: list[Path], motion_model: Audi
         choices = [a for a in audio if a.stem != path.stem] or audio
         driving = choices[index % len(choices)]
         try:
-            row = evaluate_reference(Path(path), Path(driving), motion_model, seed, config)
+            row = evaluate_reference(Path(path), Path(driving), models, seed, config)
         except StyleheadError as err:
             skipped.append({"reference": Path(path).name, "reason": str(err)})
             continue

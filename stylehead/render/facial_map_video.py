@@ -13,26 +13,11 @@ from stylehead.face.facial_map import draw_facial_map
 from stylehead.face.frontal import to_image
 from stylehead.face.landmarks import interocular_distance
 from stylehead.face.pose import load_template
-from stylehead.motion.audio_to_motion import Motion
+from stylehead.face.rest_shape import apply_displacements
 from stylehead.motion.blinks import close_eyes
-from stylehead.motion.rest_shape import apply_displacements
+from stylehead.motion.data import Motion, resample_motion
 
 FACE_WIDTH_SHARE = 0.24  # interocular distance as a share of the canvas, as in stylehead's face crops
-
-
-def resample_motion(motion: Motion, fps: float) -> Motion:
-    """The same motion at another frame rate (linear interpolation in time)."""
-    count = max(1, round(len(motion) * fps / motion.fps))
-    source = np.arange(len(motion)) / motion.fps
-    times = np.minimum(np.arange(count) / fps, source[-1])
-
-    def interpolate(values: np.ndarray) -> np.ndarray:
-        flat = values.reshape(len(values), -1)
-        out = np.stack([np.interp(times, source, column) for column in flat.T], axis=1)
-        return out.reshape((count, *values.shape[1:])).astype(np.float32)
-
-    return Motion(motion.points, interpolate(motion.displacement), interpolate(motion.pose),
-                  interpolate(motion.blink[:, None])[:, 0], fps)  # fmt: skip
 
 
 def posed_landmarks(motion: Motion, size: int, rest: np.ndarray | None = None) -> np.ndarray:

@@ -18,15 +18,8 @@ template, not from the video. Distances are in percent of the real face's intero
 
 import numpy as np
 
+from stylehead.correlation import pearson
 from stylehead.face.landmarks import INNER_LIPS, MOUTH, RIGID, interocular_distance, mouth_opening
-
-
-def pearson(a: np.ndarray, b: np.ndarray) -> float:
-    """Pearson correlation of two (T,) series; 0 when either is constant."""
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    a, b = a - a.mean(), b - b.mean()
-    denominator = np.sqrt((a * a).sum() * (b * b).sum())
-    return float((a * b).sum() / denominator) if denominator > 1e-12 else 0.0
 
 
 def polygon_area(points: np.ndarray) -> np.ndarray:

@@ -3,7 +3,7 @@
 Self-reenactment on clips prepared by ``train/prepare_render_data.py`` (speakers no renderer trained
 on): each clip's source crop is animated to each target frame's real landmarks, and the result is
 compared with the real frame over the whole face and over the mouth (L1 in grey levels, PSNR in dB,
-SSIM; ``stylehead.render.image_metrics``), plus CPBD sharpness of the face (higher is sharper). Both
+SSIM; ``stylehead.evaluation.image_metrics``), plus CPBD sharpness of the face (higher is sharper). Both
 renderers get the same source, landmarks and frames in the same run:
 
 - ``warp``: the one-shot warp renderer (head affine fitted on the brows, nose and eyes);
@@ -21,16 +21,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from stylehead.evaluation.image_metrics import face_and_mouth_scores, mean_scores
+from stylehead.evaluation.report import Column
 from stylehead.face.align import FaceCrop
 from stylehead.media.image import decode_jpeg
 from stylehead.render.generator import StyleAwareGenerator
-from stylehead.render.image_metrics import face_and_mouth_scores, mean_scores
 from stylehead.render.neural_inputs import mapping_input, region_masks, to_uint8
 from stylehead.render.neural_renderer import blend_face, draw_face
 from stylehead.render.style_mapping import warp_to
 from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
 
 KEYS = ("face_l1", "face_psnr", "face_ssim", "mouth_l1", "mouth_psnr", "mouth_ssim", "cpbd", "ms_per_frame")
+TABLE = [Column(key, title) for key, title in zip(KEYS, ("face L1", "face PSNR", "face SSIM", "mouth L1", "mouth PSNR",
+                                                        "mouth SSIM", "CPBD", "ms/frame"), strict=True)]  # fmt: skip
 CPBD_FRAMES = 6  # frames per clip whose sharpness is measured
 
 
@@ -43,7 +46,7 @@ def _face_box(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
 def evaluate_clip(path: Path, generators: dict[str, StyleAwareGenerator], style_mapping: StyleAwareGenerator | None,
                   device: torch.device) -> dict:  # fmt: skip
     """Scores of every renderer on one prepared clip: {"name", "frames", "<renderer>": {...}, "style_mapping": ...}."""
-    from stylehead.metrics import cpbd
+    from stylehead.evaluation.metrics import cpbd
 
     data = np.load(path, allow_pickle=False)
     source = decode_jpeg(data["source"])

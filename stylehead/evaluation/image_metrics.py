@@ -10,6 +10,12 @@ import numpy as np
 SSIM_SIGMA = 1.5
 
 
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    """Peak signal-to-noise ratio of two uint8 images (or pixel arrays), in dB (inf when equal)."""
+    mse = float(((a.astype(np.float64) - b.astype(np.float64)) ** 2).mean())
+    return float("inf") if mse == 0 else 10.0 * np.log10(255.0**2 / mse)
+
+
 def _grey(image: np.ndarray) -> np.ndarray:
     return image.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
 
@@ -34,10 +40,9 @@ def region_scores(rendered: np.ndarray, real: np.ndarray, mask: np.ndarray) -> d
     if not mask.any():
         raise ValueError("the region is empty")
     difference = rendered.astype(np.float64)[mask] - real.astype(np.float64)[mask]
-    mse = float((difference**2).mean())
     return {
         "l1": float(np.abs(difference).mean()),
-        "psnr": float("inf") if mse == 0 else 10.0 * np.log10(255.0**2 / mse),
+        "psnr": psnr(rendered[mask], real[mask]),
         "ssim": float(ssim_map(rendered, real)[mask].mean()),
     }
 

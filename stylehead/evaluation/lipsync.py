@@ -7,12 +7,22 @@
   0.07 on the validation speakers): silence floors differ between recordings far more than speech.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from stylehead.metrics import RATIO_METRICS, lipsync_metrics
-from stylehead.motion.rest_shape import apply_displacements
+from stylehead.audio.phones import frame_rms
+from stylehead.errors import StyleheadError
+from stylehead.evaluation.metrics import RATIO_METRICS, lipsync_metrics
+from stylehead.evaluation.report import Column
+from stylehead.face.rest_shape import apply_displacements, rest_shape
+from stylehead.hub import resolve_weights
+from stylehead.motion.audio_to_motion import AudioToMotion
+from stylehead.motion.real_clips import load_real_clip
+from stylehead.safe_loading import load_tensors
+from stylehead.weights_index import WeightsIndex
 
 ENVELOPE_PERCENTILE = 95
 ENVELOPE_MAX = 1.5
@@ -36,6 +46,17 @@ class LoudnessBaseline:
         design = np.concatenate([loudness_design(x) for x in loudness])
         target = np.concatenate([m.reshape(len(m), -1) for m in motion])
         return cls(np.linalg.lstsq(design, target, rcond=None)[0].astype(np.float32))
+
+    @classmethod
+    def from_pretrained(cls, source: str | Path | None = None) -> "LoudnessBaseline":
+        """The baseline fitted with a bundle's generator (``train/train_motion.py``; None: the default bundle)."""
+        index = WeightsIndex.read(resolve_weights(source))
+        path = index.file("loudness_baseline")
+        if path is None:
+            raise StyleheadError(f"{index.folder} has no loudness baseline to compare with; bundle the weights "
+                                 "with train/bundle_weights.py.")  # fmt: skip
+        tensors, _ = load_tensors(path, {"coefficients": (None, np.float32)}, "a loudness baseline")
+        return cls(tensors["coefficients"])
 
     def predict(self, loudness: np.ndarray) -> np.ndarray:
         """(T,) RMS → (T, P, 3) displacements."""
@@ -61,21 +82,17 @@ def summarise(rows: list[dict[str, float]]) -> dict[str, float]:
 
 
 METHODS = ("model", "loudness", "static")
+TABLE = [Column("mouth_corr", "mouth_corr"), Column("lmd", "lmd"), Column("dv", "dv"), Column("da", "da %", ".1f"),
+         Column("amplitude", "amplitude", ".2f"), Column("closure", "closure", ".2f")]  # fmt: skip
 
 
-def evaluate_lipsync(clips: list, motion_model, progress=None) -> dict:
+def evaluate_lipsync(clips: list[Path], motion_model: AudioToMotion, baseline: LoudnessBaseline,
+                     progress: Callable[[dict], None] | None = None) -> dict:  # fmt: skip
     """Track each real clip, predict its mouth from its audio alone, and score model and baselines.
 
     Returns ``{"summary": {method: metrics}, "clips": [{"clip", "frames", method: metrics}]}``;
     clips without sound or without a face are listed under ``"skipped"`` with the reason.
     """
-    from stylehead.audio.phones import frame_rms
-    from stylehead.errors import StyleheadError
-    from stylehead.motion.real_clips import load_real_clip
-    from stylehead.motion.rest_shape import rest_shape
-
-    if motion_model.loudness_baseline is None:
-        raise ValueError("the weights have no loudness_baseline.safetensors to compare with")
     points = motion_model.points
     rows, skipped = [], []
     for path in clips:
@@ -89,7 +106,7 @@ def evaluate_lipsync(clips: list, motion_model, progress=None) -> dict:
         features = motion_model.audio_features(audio)
         predictions = {
             "model": motion_model.mouth_and_eyes(features),
-            "loudness": motion_model.loudness_baseline.predict(frame_rms(audio, count)),
+            "loudness": baseline.predict(frame_rms(audio, count)),
             "static": np.zeros((count, len(points), 3), np.float32),
         }
         row = {"clip": path.name, "frames": int(valid.sum())}

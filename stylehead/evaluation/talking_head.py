@@ -4,7 +4,7 @@ For each clip: the source image is its first frame with a face, the driving audi
 from that frame on. The pipeline animates the source (whole frame, original size, the frame rate
 of 25/30/60 nearest the clip's), dlib tracks 68 landmarks on the generated and on the real video,
 and frames are paired by time. The static baseline is the source frame held still. Reported per
-clip and averaged over clips: LMD, D-L, D-V and D-A (:func:`stylehead.metrics.talking_head_metrics`)
+clip and averaged over clips: LMD, D-L, D-V and D-A (:func:`stylehead.evaluation.metrics.talking_head_metrics`)
 and CPBD (sharpness) of evenly spaced frames; the real clip's own CPBD is reported as ``real``.
 As diagnostics, ``commanded`` scores the landmarks the renderer was told to draw (what the motion
 model asks for, before rendering and re-tracking), and ``mouth_opening_std_ratio`` is the median
@@ -18,14 +18,16 @@ from pathlib import Path
 import numpy as np
 
 from stylehead.errors import StyleheadError
+from stylehead.evaluation.metrics import cpbd, talking_head_metrics
+from stylehead.evaluation.report import Column
 from stylehead.face.landmarks import mouth_opening
 from stylehead.face.tracking import track_video
 from stylehead.media import SAMPLE_RATE, read_audio, read_frames
-from stylehead.metrics import cpbd, talking_head_metrics
 from stylehead.pipeline import FPS_CHOICES, StyleHeadPipeline
 
 METHODS = ("model", "static")
 KEYS = ("lmd", "dl", "dv", "da", "cpbd")
+TABLE = [Column(key, title) for key, title in zip(KEYS, ("LMD", "D-L", "D-V", "D-A %", "CPBD"), strict=True)]
 
 
 def evaluate_clip(path: Path, pipeline: StyleHeadPipeline, work_dir: Path, seed: int = 0, cpbd_frames: int = 6,

@@ -8,6 +8,9 @@ import numpy as np
 
 from stylehead.errors import StyleheadError
 from stylehead.face.landmarks import INNER_LIP_PAIRS, JAW, MOUTH, interocular_distance, lip_gap, mouth_opening
+from stylehead.hub import resolve_weights
+from stylehead.safe_loading import load_tensors
+from stylehead.weights_index import WeightsIndex
 
 REST_QUANTILE = 0.2  # the rest shape is the median of the frames whose mouth is in the least-open 20%
 
@@ -76,7 +79,6 @@ def close_to_rest(points: np.ndarray, rest_gap: float = REST_LIP_GAP) -> np.ndar
 # frames already at rest as they are (``python train/fit_rest_estimate.py`` prints both).
 
 REST_POINTS = MOUTH + JAW[5:12]  # the lips and the lower jaw (the points that move with the mouth)
-REST_ESTIMATE = Path(__file__).parent / "rest_estimate.safetensors"
 
 
 def _outer_gap(points: np.ndarray) -> np.ndarray:
@@ -132,10 +134,17 @@ class RestEstimate:
         save_file(tensors, str(path), metadata={"format": "stylehead-rest-estimate", **(metadata or {})})
 
     @classmethod
-    def load(cls, path: str | Path = REST_ESTIMATE) -> "RestEstimate":
-        """:class:`~stylehead.errors.StyleheadError` when ``path`` is not a rest estimate."""
-        from stylehead.safe_loading import load_tensors
+    def from_pretrained(cls, source: str | Path | None = None) -> "RestEstimate":
+        """The rest estimate of a weights bundle (see :mod:`stylehead.hub`; None: the default bundle's)."""
+        index = WeightsIndex.read(resolve_weights(source))
+        path = index.file("rest_estimate")
+        if path is None:
+            raise StyleheadError(f"{index.folder} has no rest estimate; it is not a complete stylehead bundle.")
+        return cls.load(path)
 
+    @classmethod
+    def load(cls, path: str | Path) -> "RestEstimate":
+        """:class:`~stylehead.errors.StyleheadError` when ``path`` is not a rest estimate."""
         expected = {"weights": ((2, len(REST_POINTS) * 3), np.float32), "outer_rest_gap": ((1,), np.float32)}
         tensors, _ = load_tensors(path, expected, "a stylehead rest estimate")
         weights, outer = tensors["weights"], float(tensors["outer_rest_gap"][0])
@@ -145,11 +154,12 @@ class RestEstimate:
 
 
 @lru_cache(maxsize=1)
-def _bundled_estimate() -> RestEstimate:
-    return RestEstimate.load(REST_ESTIMATE)
+def _default_estimate() -> RestEstimate:
+    return RestEstimate.from_pretrained()
 
 
-def portrait_rest(points: np.ndarray) -> np.ndarray:
-    """A (68, 3) face-frame shape from one frame → a new (68, 3) shape with its mouth at rest
-    (the bundled :class:`RestEstimate`, fitted by ``train/fit_rest_estimate.py``)."""
-    return _bundled_estimate()(points)
+def portrait_rest(points: np.ndarray, estimate: RestEstimate | None = None) -> np.ndarray:
+    """A (68, 3) face-frame shape from one frame → a new (68, 3) shape with its mouth at rest, by
+    ``estimate`` (a bundle's :class:`RestEstimate`, fitted by ``train/fit_rest_estimate.py``; None: the
+    default bundle's)."""
+    return (estimate or _default_estimate())(points)

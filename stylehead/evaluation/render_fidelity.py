@@ -10,15 +10,9 @@
 
 import numpy as np
 
+from stylehead.correlation import pearson
 from stylehead.face.landmarks import interocular_distance, mouth_opening
-from stylehead.metrics import pearson
 from stylehead.render.head_rig import HeadRig
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    """Peak signal-to-noise ratio of two uint8 images, in dB (inf when equal)."""
-    mse = float(((a.astype(np.float64) - b.astype(np.float64)) ** 2).mean())
-    return float("inf") if mse == 0 else 10.0 * np.log10(255.0**2 / mse)
 
 
 def retrack_fidelity(tracked: np.ndarray, valid: np.ndarray, commanded: np.ndarray) -> dict[str, float]:
