@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from stylehead.audio.features import FPS
+from stylehead.evaluation.report import write_report
 from stylehead.face.pose import relative_pose
 from stylehead.motion.audio_to_motion import AudioToMotion
 from stylehead.motion.data import MotionControls
@@ -30,6 +31,7 @@ def main() -> None:
     parser.add_argument("--split", type=Path, default=Path("train/configs/split.yaml"))
     parser.add_argument("--weights", help="weights folder or Hub id (default: bundled)")
     parser.add_argument("--temperature", type=float, help="sampling temperature (default: the model's calibrated)")
+    parser.add_argument("-o", "--output", type=Path, help="also write the figures as a JSON report")
     args = parser.parse_args()
     model = AudioToMotion.from_pretrained(args.weights)
     _, clips = split_clips(load_clips(args.data), args.split)
@@ -65,6 +67,11 @@ def main() -> None:
     print(f"largest 10 s window mean, in stds of the whole drive: {', '.join(f'{d:.2f}' for d in drift)}; {verdict}")
     again = model.head_poses(long, controls)[:, :3]
     print(f"same seed, same motion: {np.array_equal(poses, again)}")
+    if args.output:
+        summary = {"std_ratio": dict(zip(AXES, map(float, ratio), strict=True)),
+                   "drift": dict(zip(AXES, map(float, drift), strict=True)),
+                   "same_seed_same_motion": bool(np.array_equal(poses, again))}  # fmt: skip
+        write_report({"summary": summary, "clips": [c.name for c in clips]}, args.output)
 
 
 if __name__ == "__main__":

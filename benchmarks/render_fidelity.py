@@ -23,6 +23,7 @@ import numpy as np
 
 from stylehead.evaluation.image_metrics import psnr
 from stylehead.evaluation.render_fidelity import background_change, body_mask, retrack_fidelity
+from stylehead.evaluation.report import write_report
 from stylehead.face.tracking import track_video
 from stylehead.media import read_image
 from stylehead.motion.data import Motion
@@ -60,13 +61,14 @@ def main() -> None:
     parser.add_argument("--mouth-scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--sheet", type=Path, help="write the most open frames of every portrait here (jpg)")
+    parser.add_argument("-o", "--output", type=Path, help="also write the figures as a JSON report")
     args = parser.parse_args()
     pipeline = StyleHeadPipeline.from_pretrained()
     rows, open_frames, first = [], [], None
     for image in args.images:
         result, scores, frames = animate_and_retrack(pipeline, image, args.audio, args.mouth_scale, args.seed)
         first = first or result
-        rows.append(scores)
+        rows.append({"portrait": image.name, **scores})
         open_frames += frames
         print(f"{image.name}: re-tracked {scores['frames']} frames ({100 * scores['valid_share']:.1f}% with a face): "
               f"mouth opening r = {scores['mouth_corr']:.3f} (target >= 0.9), "
@@ -84,13 +86,17 @@ def main() -> None:
 
     image = read_image(args.images[0])
     portrait = Portrait.from_image(image)
+    still = {}
     for mode in ("crop", "full"):
         renderer = WarpRenderer(portrait, RenderConfig(mode=mode, size=512))
         motion = zero_motion(pipeline.motion_model.points, 3)
         motion.displacement[:] = portrait.own_displacement(motion.points)  # the photo's own face, unmoved
         targets = renderer.targets(motion)
         frame = renderer.render(targets.landmarks[0], targets.head[0])
-        print(f"zero motion, {mode} mode: PSNR {psnr(frame, renderer.canvas):.1f} dB (target >= 35)")
+        difference = int(np.abs(frame.astype(int) - renderer.canvas.astype(int)).max())
+        still[mode] = {"psnr": psnr(frame, renderer.canvas), "max_difference": difference}
+        print(f"zero motion, {mode} mode: PSNR {psnr(frame, renderer.canvas):.1f} dB, largest pixel difference "
+              f"{difference} (the photo itself: 0)")  # fmt: skip
 
     renderer = WarpRenderer(portrait, RenderConfig(mode="crop", size=512))
     targets = renderer.targets(result.motion)
@@ -102,6 +108,11 @@ def main() -> None:
     change = background_change(frames, renderer.canvas, mask)
     print(f"outside the head and torso ({100 * (~mask).mean():.0f}% of the frame): mean change {change:.2f} "
           f"grey levels over {len(frames)} frames (target < 2)")  # fmt: skip
+    if args.output:
+        summary = {"portraits": {row["portrait"]: {k: v for k, v in row.items() if k != "portrait"} for row in rows},
+                   "zero_motion_max_difference": max(m["max_difference"] for m in still.values()),
+                   "background_change": change, "background_share": float((~mask).mean())}  # fmt: skip
+        write_report({"summary": summary, "audio": args.audio.name, "seed": args.seed}, args.output)
 
 
 if __name__ == "__main__":

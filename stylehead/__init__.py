@@ -7,8 +7,9 @@ audio with the style's head motion, blinks and mouth style.
 __version__ = "0.1.0"
 
 from stylehead.errors import MediaError, NoFaceError, StyleheadError
+from stylehead.options import AnimateOptions
 
-__all__ = ["MediaError", "NoFaceError", "StyleHeadPipeline", "StyleheadError", "__version__"]
+__all__ = ["AnimateOptions", "MediaError", "NoFaceError", "StyleHeadPipeline", "StyleheadError", "__version__"]
 
 
 def __getattr__(name: str):

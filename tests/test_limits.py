@@ -18,12 +18,12 @@ def no_heavy_work(monkeypatch):
         raise AssertionError("the heavy work started before the input was refused")
 
     import stylehead.face.tracking
+    import stylehead.motion.audio_to_motion
     import stylehead.pipeline
-    import stylehead.style.learn
 
     monkeypatch.setattr(stylehead.pipeline.Portrait, "from_image", heavy)
     monkeypatch.setattr(stylehead.face.tracking, "track_video", heavy)
-    monkeypatch.setattr(stylehead.style.learn.AudioToMotion, "audio_features", heavy)
+    monkeypatch.setattr(stylehead.motion.audio_to_motion.AudioToMotion, "audio_features", heavy)
 
 
 def test_too_long_audio_is_refused_before_the_portrait_is_looked_at(tmp_path, portrait_path, no_heavy_work, capsys):

@@ -160,7 +160,8 @@ def test_no_code_path_can_unpickle_or_run_remote_code():
     # mixin's own from_pretrained falls back to pickles for Hub ids
     direct = [f"{path.relative_to(REPO)}:{number}: {line.strip()}"
               for path in sources for number, line in enumerate(path.read_text().splitlines(), 1)
-              if re.search(r"\b(?!AudioToMotion\b|StyleHeadPipeline\b)[A-Z]\w*\.from_pretrained\(", line)
+              if re.search(r"\b(?!AudioToMotion\b|StyleHeadPipeline\b|StyleModels\b|RestEstimate\b|LoudnessBaseline\b)"
+                           r"[A-Z]\w*\.from_pretrained\(", line)
               and path.name != "safe_loading.py"]  # fmt: skip
     assert not direct, "\n".join(direct)
     assert os.path.exists(REPO / "stylehead" / "safe_loading.py")

@@ -1,7 +1,7 @@
-"""Write the presets' model card (``stylehead/style/presets/README.md``) from the packs and an
+"""Write the presets' model card (``stylehead/weights/presets/README.md``) from the packs and an
 ``evaluate style`` report.
 
-    python train/presets_card.py --presets stylehead/style/presets --config train/configs/presets.yaml \
+    python train/presets_card.py --presets stylehead/weights/presets --config train/configs/presets.yaml \
         --report runs/style_eval.json
 """
 

@@ -19,6 +19,7 @@ template, not from the video. Distances are in percent of the real face's intero
 import numpy as np
 
 from stylehead.correlation import pearson
+from stylehead.face.detection import to_gray
 from stylehead.face.landmarks import INNER_LIPS, MOUTH, RIGID, interocular_distance, mouth_opening
 
 
@@ -115,7 +116,6 @@ def cpbd(frames: list[np.ndarray]) -> float:
     """
     import cpbd as cpbd_package
 
-    from stylehead.face.detection import to_gray
 
     return float(np.mean([cpbd_package.compute(to_gray(frame)) for frame in frames]))
 

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from stylehead.evaluation.image_metrics import face_and_mouth_scores, mean_scores
+from stylehead.evaluation.metrics import cpbd
 from stylehead.evaluation.report import Column
 from stylehead.face.align import FaceCrop
 from stylehead.media.image import decode_jpeg
@@ -46,7 +47,6 @@ def _face_box(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
 def evaluate_clip(path: Path, generators: dict[str, StyleAwareGenerator], style_mapping: StyleAwareGenerator | None,
                   device: torch.device) -> dict:  # fmt: skip
     """Scores of every renderer on one prepared clip: {"name", "frames", "<renderer>": {...}, "style_mapping": ...}."""
-    from stylehead.evaluation.metrics import cpbd
 
     data = np.load(path, allow_pickle=False)
     source = decode_jpeg(data["source"])

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from stylehead.media import SAMPLE_RATE, VideoWriter, read_audio, read_image, write_wav
+from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
 
 SECONDS = 10.0
 FPS = 30
@@ -30,7 +31,6 @@ def _tiled(audio: np.ndarray, seconds: float) -> np.ndarray:
 
 def measure_speed(pipeline, image_path: Path, audio_path: Path, work: Path) -> dict:
     """Steps 1 and 2: real-time factor, stage frames/s and the encode-only floor."""
-    from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
 
     audio = _tiled(read_audio(audio_path), SECONDS)
     pipeline(image_path, audio[:SAMPLE_RATE], work / "warm.mp4", fps=FPS, size=SIZE)  # warm caches and models

@@ -23,7 +23,8 @@ from stylehead.evaluation.report import Column
 from stylehead.face.landmarks import mouth_opening
 from stylehead.face.tracking import track_video
 from stylehead.media import SAMPLE_RATE, read_audio, read_frames
-from stylehead.pipeline import FPS_CHOICES, StyleHeadPipeline
+from stylehead.options import option_specs
+from stylehead.pipeline import StyleHeadPipeline
 
 METHODS = ("model", "static")
 KEYS = ("lmd", "dl", "dv", "da", "cpbd")
@@ -43,7 +44,8 @@ def evaluate_clip(path: Path, pipeline: StyleHeadPipeline, work_dir: Path, seed:
         raise StyleheadError(f"No face was found in {path.name}.")
     first = int(np.argmax(real.valid))
     source = read_frames(path, {first})[first]
-    fps = min(FPS_CHOICES, key=lambda choice: abs(choice - real.fps))
+    choices = next(spec.choices for spec in option_specs() if spec.name == "fps")
+    fps = min(choices, key=lambda choice: abs(choice - real.fps))
     driving = audio[round(first / real.fps * SAMPLE_RATE) :]
     result = pipeline(source, driving, work_dir / f"{path.stem}.mp4", fps=fps, size="original", mode="full",
                       seed=seed, overwrite=True, **controls)  # fmt: skip

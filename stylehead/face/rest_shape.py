@@ -48,7 +48,6 @@ def close_to_rest(points: np.ndarray, rest_gap: float = REST_LIP_GAP) -> np.ndar
     through every silence. This lifts the lower lip and jaw by the opening beyond ``rest_gap``
     (interocular distances), pair by pair for the inner lip and in proportion for the rest.
     """
-    from stylehead.face.landmarks import INNER_LIP_PAIRS, interocular_distance
 
     out = points.astype(np.float32).copy()
     upper = np.array([a for a, _ in INNER_LIP_PAIRS])

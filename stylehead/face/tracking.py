@@ -18,6 +18,8 @@ from stylehead.face.detection import FaceBox, detect_faces, detect_hog, predict_
 from stylehead.face.landmarks import eye_opening, interocular_distance, mouth_opening
 from stylehead.face.pose import estimate_pose
 from stylehead.face.smoothing import OneEuroConfig, fill_gaps, smooth_track
+from stylehead.media import VideoReader
+from stylehead.media.files import atomic_output
 
 ROI_FACE_SIZE = 100  # pixels: the face's width inside the re-detection window
 ROI_MARGIN = 0.6  # the window extends this many face widths beyond the previous box on each side
@@ -78,7 +80,6 @@ class Track:
 
     def save(self, path: str | Path) -> Path:
         """Write the track as ``.npz`` (landmarks, pose, valid, fps, image_size and the openings)."""
-        from stylehead.media.files import atomic_output
 
         arrays = {
             "landmarks": self.landmarks.astype(np.float32),
@@ -207,7 +208,6 @@ def finish_track(
 
 def track_video(path: str | Path, config: TrackerConfig | None = None, progress=None) -> Track:
     """Track the face through a video file."""
-    from stylehead.media import VideoReader
 
     reader = VideoReader(path)
     return FaceTracker(config).track(reader, reader.fps, progress, name=reader.path.name)

@@ -6,10 +6,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from stylehead.audio.apc import APCEncoder
 from stylehead.audio.inputs import stack_inputs
+from stylehead.audio.projection import project
 from stylehead.face.pose import relative_pose
 from stylehead.face.rest_shape import displacements, rest_shape
 from stylehead.motion.speaker_split import load_split
+from stylehead.safe_loading import load_component
 
 
 @dataclass
@@ -71,9 +74,6 @@ def attach_apc(clips: list[Clip], weights: str | Path, projection: float = 0.0,
     With ``projection`` > 0 the features are projected onto the manifold of the features of
     ``database_clips`` (the training clips: held-out clips must never be in the database).
     """
-    from stylehead.audio.apc import APCEncoder
-    from stylehead.audio.projection import project
-    from stylehead.safe_loading import load_component
 
     encoder = load_component(APCEncoder, weights)
     for clip in clips:

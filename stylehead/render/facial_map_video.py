@@ -14,6 +14,7 @@ from stylehead.face.frontal import to_image
 from stylehead.face.landmarks import interocular_distance
 from stylehead.face.pose import load_template
 from stylehead.face.rest_shape import apply_displacements
+from stylehead.media import VideoWriter
 from stylehead.motion.blinks import close_eyes
 from stylehead.motion.data import Motion, resample_motion
 
@@ -35,7 +36,6 @@ def posed_landmarks(motion: Motion, size: int, rest: np.ndarray | None = None) -
 def write_landmark_video(motion: Motion, audio: np.ndarray | str | Path, path: str | Path, fps: float = 30.0,
                          size: int = 512, colored: bool = True) -> Path:  # fmt: skip
     """Draw the facial map of every frame and write an H.264 + AAC mp4 with the audio."""
-    from stylehead.media import VideoWriter
 
     points = posed_landmarks(resample_motion(motion, fps), size)
     with VideoWriter(path, fps=fps, audio=audio) as writer:

@@ -15,6 +15,7 @@ the motion, smoothly in time, to what the mesh can show:
 
 import numpy as np
 
+from stylehead.face.landmarks import LEFT_EYELIDS, RIGHT_EYELIDS
 from stylehead.motion.displacement_limit import ease_towards
 
 # The head's total rotation (portrait + motion) is kept within these (degrees, pitch/yaw/roll) and
@@ -64,7 +65,6 @@ def uncross(landmarks: np.ndarray) -> np.ndarray:
     no higher than the upper inner lip at its place across the mouth, then each upper point no lower
     than the lower lip; each lower eyelid point no higher than its upper one (they meet half-way).
     """
-    from stylehead.face.landmarks import LEFT_EYELIDS, RIGHT_EYELIDS
 
     out = np.array(landmarks, dtype=np.float64, copy=True)
     across = out[:, 45] - out[:, 36]

@@ -22,10 +22,14 @@ import numpy as np
 import torch
 
 from stylehead.audio.features import FPS, num_video_frames
+from stylehead.audio.phones import phone_features
+from stylehead.correlation import pearson
 from stylehead.errors import StyleheadError
 from stylehead.face.frontal import to_face_frame
-from stylehead.face.rest_shape import RestEstimate, displacements, portrait_rest, rest_shape
-from stylehead.face.tracking import Track
+from stylehead.face.landmarks import mouth_opening
+from stylehead.face.rest_shape import RestEstimate, apply_displacements, displacements, portrait_rest, rest_shape
+from stylehead.face.tracking import Track, track_video
+from stylehead.media import probe, read_audio
 from stylehead.style.fine_tune import FineTuneConfig, StyleData, fine_tune
 from stylehead.style.models import StyleModels
 from stylehead.style.moments import fold_affine, match_moments
@@ -65,9 +69,6 @@ def _face_at_60fps(track: Track, count: int, estimate: RestEstimate | None
 def lip_sync(generated: np.ndarray, face_points: np.ndarray, rest: np.ndarray, valid: np.ndarray,
              points: tuple[int, ...]) -> float:  # fmt: skip
     """Pearson r between the mouth opening the generators give for the video's sound and its real one."""
-    from stylehead.correlation import pearson
-    from stylehead.face.landmarks import mouth_opening
-    from stylehead.face.rest_shape import apply_displacements
 
     count = min(len(generated), len(face_points))
     keep = valid[:count]
@@ -92,8 +93,6 @@ def learn_style(
     of the video made earlier is used instead of tracking it again; ``device`` is where the
     fine-tuning runs.
     """
-    from stylehead.face.tracking import track_video
-    from stylehead.media import probe, read_audio
 
     config = config or LearnStyleConfig()
     video = Path(video)
@@ -147,7 +146,6 @@ def learn_style(
         generated = motion_model.mouth_and_eyes(features)
     phones_at_video = None
     if audio is not None:  # the 60-fps phone track at the video's frames
-        from stylehead.audio.phones import phone_features
 
         phones = features["phones"] if "phones" in features else phone_features(audio)
         at = np.clip(np.round(np.arange(len(track)) / track.fps * FPS).astype(int), 0, len(phones) - 1)

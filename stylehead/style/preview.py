@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from stylehead.face.facial_map import draw_facial_map
 from stylehead.style.pack import StylePack
 from stylehead.style.references import TEMPLATES
 
@@ -13,7 +14,6 @@ def reference_maps(pack: StylePack, size: int = 256) -> list[tuple[np.ndarray, s
 
     Each landmark set is centred and scaled to fill about two thirds of its square.
     """
-    from stylehead.face.facial_map import draw_facial_map
 
     maps = []
     for template, points in zip(TEMPLATES, pack.reference_landmarks, strict=True):

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from stylehead.audio.phones import PHONE_INDEX
+from stylehead.errors import StyleheadError
 from stylehead.face.frontal import to_face_frame
 from stylehead.face.landmarks import interocular_distance, lip_gap
 
@@ -78,8 +80,6 @@ def find_references(landmarks: np.ndarray, pose: np.ndarray, valid: np.ndarray, 
     (T,) marks frames with a face. ``phones`` is an optional (T, 40) phone track at the video's
     frame rate (see :func:`stylehead.audio.phones.phone_features`, resampled).
     """
-    from stylehead.audio.phones import PHONE_INDEX
-    from stylehead.errors import StyleheadError
 
     candidates = np.flatnonzero(valid)
     if len(candidates) < 4:

@@ -11,6 +11,7 @@ rate and duration come from the eyelid gap (:func:`stylehead.motion.blinks.measu
 import numpy as np
 
 from stylehead.audio.features import FPS
+from stylehead.errors import StyleheadError
 from stylehead.face.pose import relative_pose
 from stylehead.face.tracking import Track
 from stylehead.motion.blinks import BlinkConfig, measure_blinks
@@ -18,7 +19,6 @@ from stylehead.motion.blinks import BlinkConfig, measure_blinks
 
 def pose_statistics(track: Track) -> tuple[np.ndarray, np.ndarray]:
     """(mean, std) of the (6,) head pose (degrees, mm) over the track's valid frames."""
-    from stylehead.errors import StyleheadError
 
     if track.valid.sum() < 2:
         raise StyleheadError("The style video shows a face in fewer than 2 frames; head motion cannot be measured.")
@@ -29,7 +29,6 @@ def pose_statistics(track: Track) -> tuple[np.ndarray, np.ndarray]:
 def pose_track(track: Track, fps: float = FPS) -> np.ndarray:
     """(N, 6) float32: the reference's own head motion at ``fps`` (degrees and mm about its median
     pose), from its first to its last frame with a face, gaps without one bridged linearly."""
-    from stylehead.errors import StyleheadError
 
     frames = np.flatnonzero(track.valid)
     if len(frames) < 2:
