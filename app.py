@@ -26,8 +26,8 @@ import gradio as gr
 from stylehead.errors import StyleheadError
 from stylehead.hub import resolve_weights
 from stylehead.options import AnimateOptions, option_specs
-from stylehead.style.models import preset_names as models_preset_names
-from stylehead.weights_index import WeightsIndex
+from stylehead.weights_index import WeightsIndex, generator_folder
+from stylehead.weights_index import preset_names as bundle_preset_names
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 NO_STYLE = "none (default motion)"
@@ -67,8 +67,6 @@ def get_pipeline():
 
 def renderer_choices() -> list[str]:
     """``warp``, plus ``neural`` when Style-Aware Generator weights are set up (checked without loading them)."""
-    from stylehead.pipeline import generator_folder
-
     folder = generator_folder(resolve_weights(), os.environ.get("STYLEHEAD_GENERATOR") or None)
     return ["warp", "neural"] if folder is not None and (folder / "model.safetensors").exists() else ["warp"]
 
@@ -104,7 +102,7 @@ def user_errors(made: list[Path] | None = None) -> Iterator[None]:
 @functools.cache
 def preset_names() -> list[str]:
     """The presets of the weights bundle the app serves (read from its manifest; no model is loaded)."""
-    return models_preset_names(WeightsIndex.read(resolve_weights()).file("presets"))
+    return bundle_preset_names(WeightsIndex.read(resolve_weights()).file("presets"))
 
 
 def style_choices(session_styles: dict[str, str]) -> list[str]:

@@ -49,7 +49,7 @@ from stylehead.safe_loading import load_component
 from stylehead.style.library import load_style, styled
 from stylehead.style.models import StyleModels
 from stylehead.style.pack import StylePack
-from stylehead.weights_index import WeightsIndex, write_index
+from stylehead.weights_index import WeightsIndex, generator_folder, write_index
 
 RENDERERS = ("warp", "neural")
 GENERATOR_FOLDER = "style_aware_generator"  # the neural renderer's weights inside a weights bundle
@@ -317,18 +317,6 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
     mark = time.perf_counter()
     yield
     timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - mark
-
-
-def generator_folder(weights: Path | None, folder: str | Path | None) -> Path | None:
-    """The Style-Aware Generator folder to use: ``folder`` when one is given, else the one the weights
-    bundle's manifest names, else None."""
-    if folder is not None:
-        return Path(folder)
-    if weights is None:
-        return None
-    index = WeightsIndex.read(weights)
-    names = index.names("StyleAwareGenerator")
-    return index.component(names[0]) if names else None
 
 
 def load_generator(weights: Path | None, folder: str | Path | None, in_channels: int | None = None

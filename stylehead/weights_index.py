@@ -39,6 +39,7 @@ COMPONENT_CLASSES = (  # every class a bundle may name, and where it lives
     "StyleTransferNetwork",  # stylehead.style.transfer
     "StyleAwareGenerator",  # stylehead.render.generator (the neural renderer, optional)
 )
+PACK_SUFFIX = ".safetensors"  # a style pack's file
 FILE_ROLES = ("rest_estimate", "driving_speech", "presets", "loudness_baseline")
 
 
@@ -99,6 +100,23 @@ class WeightsIndex:
             return None
         path = self.folder / relative
         return path if path.exists() else None
+
+
+def preset_names(presets: Path | None) -> list[str]:
+    """The style packs in a bundle's presets folder, by name (none when there is no folder)."""
+    return sorted(path.stem for path in presets.glob(f"*{PACK_SUFFIX}")) if presets is not None else []
+
+
+def generator_folder(weights: Path | None, folder: str | Path | None) -> Path | None:
+    """The Style-Aware Generator folder to use: ``folder`` when one is given, else the one the weights
+    bundle's manifest names, else None."""
+    if folder is not None:
+        return Path(folder)
+    if weights is None:
+        return None
+    index = WeightsIndex.read(weights)
+    names = index.names("StyleAwareGenerator")
+    return index.component(names[0]) if names else None
 
 
 def _check_inside(folder: Path, relative: str, manifest: Path) -> None:

@@ -11,12 +11,34 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+import inspect
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tests.synthetic import tone, write_still_video
+
+OPT_IN = ("slow", "data", "load")  # run only when the -m expression names them
+PROCESS_FIXTURES = {"served", "app_url", "page"}  # a served app, a browser
+
+
+def pytest_configure(config):
+    """Tests marked slow, data or load run only when asked for by name; every other -m expression (such as
+    ``-m "not integration"``) applies on top of that."""
+    expression = config.option.markexpr or ""
+    skipped = [f"not {marker}" for marker in OPT_IN if marker not in expression]
+    config.option.markexpr = " and ".join([f"({expression})"] * bool(expression) + skipped)
+
+
+def pytest_collection_modifyitems(config, items):
+    """``integration``: the tests that start another process (the CLI, a training script, a served app, a
+    browser) or learn a style end to end; ``python -m pytest -m "not integration"`` leaves them out."""
+    for item in items:
+        source = inspect.getsource(item.function) if hasattr(item, "function") else ""
+        starts_process = any(word in source for word in ("run_cli(", "subprocess.", "sys.executable"))
+        if starts_process or PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"

@@ -50,6 +50,40 @@ def test_animate_handler_makes_a_video_with_sound_and_the_styles_references(app,
     assert len(gallery) == (4 if style else 0) and session == {}
 
 
+def _blinks(blink: np.ndarray) -> int:
+    """Blink onsets in a (T,) eyelid-closure curve."""
+    shut = blink > 0.5
+    return int((shut[1:] & ~shut[:-1]).sum())
+
+
+def test_a_style_blinks_at_its_own_rate_through_animate_with_default_controls(app, portrait_path, tmp_path,
+                                                                               monkeypatch):  # fmt: skip
+    """The blink control's default is the style's own rate, in the handler and in the served page's control;
+    a rate the user sets wins."""
+    from stylehead.style.pack import StylePack
+    from tests.synthetic import tone
+
+    pack = StylePack.load(app.get_pipeline().style_models.presets / "neutral.safetensors")
+    pack.blink_rate_per_minute, pack.name = 45.0, "blinky"  # far from the default 17
+    path = pack.save(tmp_path / "blinky.safetensors")
+    audio = write_wav(tmp_path / "tone.wav", tone(24.0))
+    made = []
+    pipeline = app.get_pipeline()
+    monkeypatch.setattr(app, "get_pipeline", lambda: lambda *a, **k: made.append(pipeline(*a, **k)) or made[-1])
+    session = {"blinky": str(path)}
+    app.animate(image=str(portrait_path), audio=str(audio), style="learned: blinky", session_styles=session,
+                size="256", progress=no_progress)  # fmt: skip
+    app.animate(image=str(portrait_path), audio=str(audio), style="learned: blinky", session_styles=session,
+                size="256", blink_rate=6, progress=no_progress)  # fmt: skip
+    minutes = 24.0 / 60
+    style_rate, user_rate = (_blinks(result.motion.blink) / minutes for result in made)
+    assert abs(style_rate / 45.0 - 1) < 0.3 and abs(user_rate / 6.0 - 1) < 0.5, (style_rate, user_rate)
+    blink_control = next(block for block in app.demo.blocks.values() if getattr(block, "label", None) ==
+                         "Blinks per minute")  # fmt: skip
+    assert blink_control.value is None  # the page sends "the style's own" unless the visitor sets a rate
+
+
+@pytest.mark.integration
 def test_learn_style_handler_adds_the_style_to_this_session_only(app, portrait_path, short_speech, tmp_path):
     from stylehead import StyleHeadPipeline
 

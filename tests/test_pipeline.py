@@ -158,8 +158,13 @@ def test_benchmark_speed_command_writes_the_report(tmp_path):
     report_path = tmp_path / "speed.json"
     proc = run_cli("benchmark", "speed", "-o", report_path, "--long-minutes", "0.05")
     assert proc.returncode == 0, proc.stderr
-    summary = json.loads(report_path.read_text())["summary"]
-    assert summary["real_time_factor"] > 0 and summary["encode_floor_fps"] > 0
-    assert set(summary["stage_fps"]) == {"motion", "render", "encode_floor", "end_to_end"}
+    report = json.loads(report_path.read_text())
+    summary, speed = report["summary"], report["speed"]
+    stages = summary["stage_fps"]
+    assert speed["frames"] == 300 and speed["size"] == [512, 512]  # 10 s at 30 fps, 512×512
+    assert summary["real_time_factor"] == pytest.approx(stages["end_to_end"] / 30)
+    assert summary["share_of_floor"] == pytest.approx(stages["end_to_end"] / summary["encode_floor_fps"])
+    assert stages["end_to_end"] < min(stages["motion"], stages["render"])  # the whole is slower than each stage
     assert summary["peak_memory_mb_10min"] is None  # only a 10-minute run may fill it
-    assert "real-time factor" in proc.stdout
+    assert 200 < report["memory"]["peak_memory_mb"] < 4000 and report["memory"]["minutes"] == 0.05
+    assert f"real-time factor {summary['real_time_factor']:.2f}" in proc.stdout

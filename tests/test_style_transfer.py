@@ -134,6 +134,7 @@ def test_with_style_applies_deltas_and_refuses_foreign_ones(motion_model):
         motion_model.with_style({"teeth_generator.decoder.7.bias": delta})
 
 
+@pytest.mark.integration
 def test_learn_style_from_a_video_with_sound(reference_video, motion_model):
     from stylehead.style.fine_tune import FineTuneConfig
     from stylehead.style.learn import LearnStyleConfig, learn_style
@@ -175,6 +176,7 @@ def test_learn_style_command_then_animate_with_the_pack(reference_video, portrai
     assert (info.video_codec, info.audio_codec) == ("h264", "aac") and abs(info.duration - 2.0) < 0.1
 
 
+@pytest.mark.integration
 def test_style_errors_are_one_clear_sentence(faceless_video, silent_video, portrait_path, tmp_path):
     cases = {
         ("learn-style", faceless_video, "-o", tmp_path / "a.safetensors"): "No face was found",

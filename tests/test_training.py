@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 import torch
 
+pytestmark = pytest.mark.integration  # every test here runs a training script
+
 REPO = Path(__file__).resolve().parents[1]
 TINY_MOTION = "model={hidden_size: 16, lstm_size: 8, lstm_layers: 2}"
 TINY_POSE = "model={condition_size: 8, residual_size: 8, skip_size: 8, layers_per_block: 3}"

@@ -18,9 +18,9 @@ from stylehead.hub import resolve_weights
 from stylehead.motion.audio_to_motion import AudioToMotion
 from stylehead.safe_loading import load_component, load_tensors
 from stylehead.style.transfer import StyleTransferNetwork
-from stylehead.weights_index import WeightsIndex
+from stylehead.weights_index import PACK_SUFFIX, WeightsIndex, preset_names
 
-PACK_SUFFIX = ".safetensors"
+__all__ = ["PACK_SUFFIX", "StyleModels", "preset_names", "read_driving_speech"]
 
 
 @dataclass
@@ -52,11 +52,6 @@ class StyleModels:
     def preset_names(self) -> list[str]:
         """The bundle's presets, by name."""
         return preset_names(self.presets)
-
-
-def preset_names(presets: Path | None) -> list[str]:
-    """The style packs in a presets folder, by name (none when there is no folder)."""
-    return sorted(path.stem for path in presets.glob(f"*{PACK_SUFFIX}")) if presets is not None else []
 
 
 def read_driving_speech(path: Path) -> np.ndarray:
