@@ -125,6 +125,9 @@ class StyleHeadPipeline:
             with contextlib.redirect_stdout(io.StringIO()):
                 module.save_pretrained(folder / name)
             components[name] = type(module).__name__
+            card = self.weights / name / "README.md" if self.weights is not None else None
+            if card is not None and card.is_file():  # the component's own model card (provenance, licence)
+                shutil.copy2(card, folder / name / "README.md")
 
         if motion.speech_encoder is not None:  # stored as the bundle stores it (Whisper's float16 values)
             speech = copy.deepcopy(motion.speech_encoder)
@@ -138,23 +141,30 @@ class StyleHeadPipeline:
             save("style_transfer", models.style_network)
         if self.generator is not None:
             save(GENERATOR_FOLDER, self.generator)
+        # the bundle's files (each already its saved form, with its header) are copied; parts built in
+        # Python, without a bundle behind them, are saved from the objects
+        source = WeightsIndex.read(self.weights) if self.weights is not None else None
         files: dict[str, str] = {}
-        (models.rest_estimate or RestEstimate.from_pretrained()).save(folder / "rest_estimate.safetensors")
-        files["rest_estimate"] = "rest_estimate.safetensors"
-        if models.driving_speech is not None:
+        for role, relative in (source.files.items() if source is not None else ()):
+            path = source.file(role)
+            if path is None:
+                continue
+            if path.is_dir():
+                shutil.copytree(path, folder / relative, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".*"))
+            else:
+                (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, folder / relative)
+            files[role] = relative
+        if "rest_estimate" not in files:
+            (models.rest_estimate or RestEstimate.from_pretrained()).save(folder / "rest_estimate.safetensors")
+            files["rest_estimate"] = "rest_estimate.safetensors"
+        if "driving_speech" not in files and models.driving_speech is not None:
             samples = np.round(np.clip(models.driving_speech, -1, 1 - 2**-15) * 32768).astype(np.int16)
             save_file({"audio": samples}, str(folder / "driving_speech.safetensors"))
             files["driving_speech"] = "driving_speech.safetensors"
-        if models.presets is not None:
-            (folder / "presets").mkdir(exist_ok=True)
-            for pack in sorted(models.presets.glob("*.safetensors")) + sorted(models.presets.glob("*.md")):
-                shutil.copy2(pack, folder / "presets" / pack.name)  # a pack file is the saved pack
+        if "presets" not in files and models.presets is not None:
+            shutil.copytree(models.presets, folder / "presets", dirs_exist_ok=True)  # a pack file is the saved pack
             files["presets"] = "presets"
-        source = WeightsIndex.read(self.weights) if self.weights is not None else None
-        baseline = source.file("loudness_baseline") if source is not None else None
-        if baseline is not None:  # the evaluation's baseline, fitted with the generator
-            shutil.copy2(baseline, folder / "loudness_baseline.safetensors")
-            files["loudness_baseline"] = "loudness_baseline.safetensors"
         if self.weights is not None and (self.weights / "README.md").is_file():
             shutil.copy2(self.weights / "README.md", folder / "README.md")  # the model card
         write_index(folder, components, files)

@@ -118,9 +118,16 @@ def test_no_face_and_existing_output_are_refused(pipeline, short_speech, tmp_pat
 def test_save_and_load_pretrained_round_trip(pipeline, tmp_path):
     from stylehead import StyleHeadPipeline
 
+    from stylehead.hub import BUNDLED_WEIGHTS
+
     folder = pipeline.save_pretrained(tmp_path / "bundle")
-    assert (folder / "head_pose_model" / "model.safetensors").exists() and (folder / "README.md").exists()
+    assert (folder / "model_index.json").exists() and (folder / "README.md").exists()
+    for name in ("speech_encoder", "mouth_eye_generator", "head_pose_model", "style_transfer"):  # each component
+        saved, shipped = folder / name / "model.safetensors", BUNDLED_WEIGHTS / name / "model.safetensors"
+        assert saved.read_bytes() == shipped.read_bytes(), name  # saved as it was stored (Whisper's float16 too)
     loaded = StyleHeadPipeline.from_pretrained(folder)
+    assert loaded.preset_names() == pipeline.preset_names() and len(loaded.preset_names()) >= 5  # presets come along
+    assert np.array_equal(loaded.style_models.driving_speech, pipeline.style_models.driving_speech)
     audio = tone(1.0)
     a, b = pipeline.motion_model(audio), loaded.motion_model(audio)
     assert np.array_equal(a.displacement, b.displacement) and np.array_equal(a.pose, b.pose)

@@ -45,7 +45,14 @@ def update(text: str, reports: Path, cache: dict[str, object]) -> tuple[str, lis
     changed: list[str] = []
 
     def replace(match: re.Match) -> str:
-        figure = render(match, reports, cache)
+        try:
+            figure = render(match, reports, cache)
+        except FileNotFoundError:
+            changed.append(f"{match['report']} does not exist in {reports}")
+            return match.group(0)
+        except (KeyError, IndexError, ValueError):
+            changed.append(f"{match['report']} has no {match['path']} (or it does not take {match['format']})")
+            return match.group(0)
         if figure != match["text"]:
             changed.append(f"{match['report']}:{match['path']} is {figure} in the report, {match['text']} in the text")
         return match.group(0).replace(f"-->{match['text']}<!--", f"-->{figure}<!--", 1)
