@@ -117,7 +117,6 @@ def test_no_face_and_existing_output_are_refused(pipeline, short_speech, tmp_pat
 
 def test_save_and_load_pretrained_round_trip(pipeline, tmp_path):
     from stylehead import StyleHeadPipeline
-
     from stylehead.hub import BUNDLED_WEIGHTS
 
     folder = pipeline.save_pretrained(tmp_path / "bundle")
