@@ -1,4 +1,4 @@
-"""The docs' figures are their reports' (tools/doc_figures.py), and the README is a user's guide whose picture exists."""
+"""The docs' figures are their reports' (tools/doc_figures.py); the README is a short guide with its picture."""
 
 import re
 import shutil
