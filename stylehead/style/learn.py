@@ -78,6 +78,19 @@ def lip_sync(generated: np.ndarray, face_points: np.ndarray, rest: np.ndarray, v
     return float(pearson(predicted, mouth_opening(face_points[:count][keep][..., :2])))
 
 
+@dataclass
+class _Driving:
+    """What drives the generators while a style is learned, and the reference's face at the same 60 fps frames."""
+
+    audio: np.ndarray | None  # the reference's own sound, when it drives its mouth; None: the bundle's driving speech
+    features: dict[str, np.ndarray]  # the motion models' features of that sound
+    face_points: np.ndarray  # (T, 68, 3) the reference's face in the face frame
+    valid: np.ndarray  # (T,) frames with a face
+    rest: np.ndarray  # (68, 3) the reference's rest shape, its mouth closed as a portrait's is
+    generated: np.ndarray  # (T, P, 3) the untuned generators' motion for that sound
+    sync: float | None  # lip-sync r of the reference's sound against its mouth (None: it has no sound)
+
+
 def learn_style(
     video: str | Path,
     models: StyleModels,
@@ -93,9 +106,19 @@ def learn_style(
     of the video made earlier is used instead of tracking it again; ``device`` is where the
     fine-tuning runs.
     """
-
     config = config or LearnStyleConfig()
     video = Path(video)
+    info = _check_reference(video, models, config)
+    track = track if track is not None else _track(video, info, progress)
+    face_seconds = _check_face(video, track, config)
+    driving = _driving(video, info.has_audio, track, models)
+    references = _reference_images(track, driving)
+    deltas, losses = _tune_generators(models, driving, config, progress, device)
+    return _pack(video, name, track, references, deltas, losses, driving, face_seconds, models)
+
+
+def _check_reference(video: Path, models: StyleModels, config: LearnStyleConfig):
+    """The video's stream information, after refusing what cannot be learned from before any work."""
     info = probe(video)
     if not info.has_video:
         raise StyleheadError(f"{video.name} has no video stream; a style reference must be a video of a face.")
@@ -109,8 +132,11 @@ def learn_style(
     if models.style_network is None or models.driving_speech is None:
         raise StyleheadError("These weights have no style transfer network or driving speech, so styles cannot be "
                              "learned with them.")  # fmt: skip
-    motion_model = models.motion
+    return info
 
+
+def _track(video: Path, info, progress: Callable[[str, int, int], None] | None) -> Track:
+    """The face tracked through the video, reported as "track" progress."""
     total_frames = max(1, round((info.duration or 0) * (info.fps or 25)))
     done = [0]
 
@@ -119,16 +145,25 @@ def learn_style(
         if progress is not None:
             progress("track", min(done[0], total_frames), total_frames)
 
-    if track is None:
-        track = track_video(video, progress=tracked)
+    return track_video(video, progress=tracked)
+
+
+def _check_face(video: Path, track: Track, config: LearnStyleConfig) -> float:
+    """Seconds of visible face; :class:`StyleheadError` when there are too few."""
     face_seconds = track.valid.sum() / track.fps
     if face_seconds < config.min_face_seconds:
         raise StyleheadError(
             f"The style video {video.name} shows a face for only {face_seconds:.1f} s; "
             f"give at least {config.min_face_seconds:g} s of a clearly visible face."
         )
+    return float(face_seconds)
 
-    audio = read_audio(video) if info.has_audio else None
+
+def _driving(video: Path, has_audio: bool, track: Track, models: StyleModels) -> _Driving:
+    """The reference's own sound when it drives its mouth (lip-sync r at least MIN_LIP_SYNC); else, for a
+    silent, dubbed or mimed video, the bundle's driving speech."""
+    motion_model = models.motion
+    audio = read_audio(video) if has_audio else None
     if audio is not None and (audio.size == 0 or np.sqrt(np.mean(audio.astype(np.float64) ** 2)) < SILENT_RMS):
         audio = None
     sync = None
@@ -144,22 +179,33 @@ def learn_style(
         count = max(2, round(len(track) / track.fps * FPS))
         face_points, valid, rest = _face_at_60fps(track, count, models.rest_estimate)
         generated = motion_model.mouth_and_eyes(features)
-    phones_at_video = None
-    if audio is not None:  # the 60-fps phone track at the video's frames
+    return _Driving(audio, features, face_points, valid, rest, generated, sync)
 
-        phones = features["phones"] if "phones" in features else phone_features(audio)
+
+def _reference_images(track: Track, driving: _Driving):
+    """The four Style Reference Images, by the phones at the video's frames when its sound drives its mouth."""
+    phones_at_video = None
+    if driving.audio is not None:
+        features = driving.features
+        phones = features["phones"] if "phones" in features else phone_features(driving.audio)
         at = np.clip(np.round(np.arange(len(track)) / track.fps * FPS).astype(int), 0, len(phones) - 1)
         phones_at_video = phones[at]
-    references = find_references(track.landmarks, track.pose, track.valid, track.image_size, phones_at_video)
-    pose_mean, pose_std = pose_statistics(track)
-    blinks = blink_statistics(track)
+    return find_references(track.landmarks, track.pose, track.valid, track.image_size, phones_at_video)
 
+
+def _tune_generators(models: StyleModels, driving: _Driving, config: LearnStyleConfig,
+                     progress: Callable[[str, int, int], None] | None, device: str
+                     ) -> tuple[list[dict[str, torch.Tensor]], dict[str, float]]:  # fmt: skip
+    """Each generator's weight changes: the reference's mouth moments (closed form, folded into the decoders),
+    then fine-tuning (reported as "fine-tune" progress); and the losses."""
+    motion_model = models.motion
     points = motion_model.points
+    face_points, valid, rest = driving.face_points, driving.valid, driving.rest
     data = StyleData(
         reference=torch.from_numpy((face_points[valid] - rest[None]).astype(np.float32)),
-        driving=[motion_model.generator_inputs(g, features) for g in motion_model.generators],
+        driving=[motion_model.generator_inputs(g, driving.features) for g in motion_model.generators],
     )
-    if audio is not None:
+    if driving.audio is not None:
         data.target = torch.from_numpy(displacements(face_points, rest, points))
         data.mask = torch.from_numpy(valid.copy())
 
@@ -167,12 +213,12 @@ def learn_style(
         if progress is not None:
             progress("fine-tune", step, total)
 
-    # The reference's mouth moments first (closed form, folded into the decoders), then fine-tuning.
     start = [copy.deepcopy(g) for g in motion_model.generators]
     if config.match_moments:
         shaped = [i for i, p in enumerate(points) if p in MOMENT_POINTS]
         rows = np.array([3 * i + c for i in shaped for c in range(3)])
-        a, shift = match_moments(generated[:, shaped], data.reference.numpy()[:, [points[i] for i in shaped]])
+        reference = data.reference.numpy()[:, [points[i] for i in shaped]]
+        a, shift = match_moments(driving.generated[:, shaped], reference)
         for generator in start:
             fold_affine(generator.decoder[-1], a, shift, rows, generator.config.target_scale)
     tuned_deltas, losses = fine_tune(start, models.style_network, data, config.fine_tune, tuned, device)
@@ -180,24 +226,34 @@ def learn_style(
     for original, begun, tuned_delta in zip(motion_model.generators, start, tuned_deltas, strict=True):
         before, after = dict(original.named_parameters()), dict(begun.named_parameters())
         deltas.append({key: after[key].detach() - before[key].detach() + value for key, value in tuned_delta.items()})
+    return deltas, losses
+
+
+def _pack(video: Path, name: str | None, track: Track, references, deltas: list[dict[str, torch.Tensor]],
+          losses: dict[str, float], driving: _Driving, face_seconds: float, models: StyleModels
+          ) -> StylePack:  # fmt: skip
+    """The style pack: what was learned, what was not and why, and the measured statistics."""
+    motion_model = models.motion
+    pose_mean, pose_std = pose_statistics(track)
+    blinks = blink_statistics(track)
     head_motion = pose_track(track)
     learned = [f"head motion (the reference's own {len(head_motion) / FPS:.0f} s, replayed in a loop)",
                "blinks (rate and duration)", "reference images"]  # fmt: skip
     if track.faces > 1:
         learned.append(f"all of it from the largest of the {track.faces} faces in view")
     not_learned = []
-    if audio is not None:
+    if driving.audio is not None:
         learned.append("mouth and eyes (fine-tuned on the reference's own sound)")
     else:
         learned.append("mouth and eyes (fine-tuned on the motion alone)")
-        if sync is None:
+        if driving.sync is None:
             not_learned.append("the mouth's timing against speech: the video has no sound")
         else:
             not_learned.append(f"the mouth's timing against speech: the video's sound does not follow its mouth "
-                               f"(lip-sync r = {sync:.2f})")  # fmt: skip
-    if sync is not None:
-        losses = {**losses, "sync": sync}
-    metrics = {"face_seconds": round(float(face_seconds), 2), **{f"loss_{k}": round(v, 5) for k, v in losses.items()}}
+                               f"(lip-sync r = {driving.sync:.2f})")  # fmt: skip
+    if driving.sync is not None:
+        losses = {**losses, "sync": driving.sync}
+    metrics = {"face_seconds": round(face_seconds, 2), **{f"loss_{k}": round(v, 5) for k, v in losses.items()}}
     return StylePack(
         name=name or video.stem,
         reference_landmarks=references.landmarks,
