@@ -1,4 +1,4 @@
-"""Where weights come from, in one order everywhere (see ../shared/DESIGN.md):
+"""Where weights come from, in one order everywhere (``docs/architecture.md``, "The weights bundle"):
 
 1. an explicit local folder;
 2. the folder named by the ``STYLEHEAD_WEIGHTS`` environment variable;
