@@ -6,7 +6,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "stylehead"
 # bottom to top; a module may import its own layer and those below it
 LAYERS = (
-    ("errors", "correlation", "hub", "weights_index", "safe_loading", "options"),
+    ("errors", "correlation", "easing", "hub", "weights_index", "safe_loading", "options"),
     ("media",),
     ("face",),
     ("audio",),
@@ -65,3 +65,10 @@ def test_the_layer_test_catches_an_upward_import(tmp_path):
     probe.write_text("def f():\n    from stylehead.pipeline import StyleHeadPipeline\n")
     assert imports(probe) == [("stylehead.pipeline", True)]
     assert LEVEL[part("stylehead.pipeline")] > LEVEL["motion"]
+
+
+def test_render_takes_motion_as_data():
+    """The renderer reads Motion and nothing else of the motion layer: no model, no generation."""
+    reads = {module for path in sorted((PACKAGE / "render").rglob("*.py")) for module, _ in imports(path)
+             if module.startswith("stylehead.motion")}  # fmt: skip
+    assert reads <= {"stylehead.motion.data"}, reads

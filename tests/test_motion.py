@@ -8,6 +8,7 @@ import torch
 
 from stylehead.errors import StyleheadError
 from stylehead.evaluation.lipsync import LoudnessBaseline, score_clip
+from stylehead.face.eyelids import close_eyes
 from stylehead.face.landmarks import lip_gap
 from stylehead.face.pose import load_template
 from stylehead.face.rest_shape import (
@@ -20,7 +21,7 @@ from stylehead.face.rest_shape import (
     rest_shape,
 )
 from stylehead.hub import BUNDLED_WEIGHTS
-from stylehead.motion.blinks import BlinkConfig, blink_curve, close_eyes, measure_blinks
+from stylehead.motion.blinks import BlinkConfig, blink_curve, measure_blinks
 from stylehead.motion.head_pose_model import HeadPoseModel, HeadPoseModelConfig
 from stylehead.motion.mouth_eye_generator import (
     MOTION_POINTS,

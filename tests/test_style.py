@@ -239,12 +239,12 @@ def test_pickles_and_crafted_files_are_refused(tmp_path):
 
 
 def test_style_statistics_and_their_use_in_motion(speech_path):
+    from stylehead.face.eyelids import close_eyes
     from stylehead.face.frontal import to_image
     from stylehead.face.pose import load_template
     from stylehead.face.tracking import Track
     from stylehead.media import read_audio
     from stylehead.motion.audio_to_motion import AudioToMotion
-    from stylehead.motion.blinks import close_eyes
     from stylehead.motion.data import MotionControls
     from stylehead.style.statistics import blink_statistics, pose_statistics
 

@@ -80,7 +80,7 @@ def tiny_generators():
 
 
 def test_fine_tuning_moves_the_mouth_towards_the_reference_and_only_changes_decoders():
-    from stylehead.motion.mouth_eye_generator import MOTION_POINTS
+    from stylehead.motion.data import MOTION_POINTS
     from stylehead.style.fine_tune import FineTuneConfig, StyleData, fine_tune, shape_loss
     from stylehead.style.transfer import StyleTransferConfig, StyleTransferNetwork
 

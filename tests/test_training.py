@@ -70,7 +70,7 @@ def test_train_motion_two_steps_and_resume(tiny_data, tmp_path):
 def test_silent_windows_teach_a_closed_mouth(tiny_data, tmp_path):
     """Windows of silence (mouth at rest) join the training windows in the share asked for, and a
     log-mel generator trains with them."""
-    from stylehead.motion.mouth_eye_generator import MOTION_POINTS
+    from stylehead.motion.data import MOTION_POINTS
     from stylehead.motion.training_data import MotionWindows, load_clips
 
     windows = MotionWindows(load_clips(tiny_data), ("mel",), MOTION_POINTS, 60, 20)

@@ -10,12 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stylehead.face.landmarks import LEFT_EYELIDS, RIGHT_EYELIDS
 from stylehead.face.smoothing import valid_runs
 
 INTERVAL_SHAPE = 3.0  # gamma shape of the intervals between blinks
 CLOSING_SHARE = 0.35  # part of a blink spent closing
-LOWER_LID_SHARE = 0.2  # the lower lid rises this share of the way; the upper lid does the rest
 
 
 @dataclass
@@ -47,17 +45,6 @@ def blink_curve(num_frames: int, fps: float, config: BlinkConfig, rng: np.random
         closure = np.maximum(closure, np.where(inside, config.depth * shape, 0.0).astype(np.float32))
         time += config.min_interval + rng.gamma(INTERVAL_SHAPE, scale)
     return closure
-
-
-def close_eyes(points: np.ndarray, closure: np.ndarray) -> np.ndarray:
-    """Move the eyelids of (T, 68, D) points together by (T,) closure; returns a new array."""
-    out = points.copy()
-    for upper, lower in RIGHT_EYELIDS + LEFT_EYELIDS:
-        gap = points[:, lower] - points[:, upper]  # (T, D)
-        amount = closure[:, None]
-        out[:, upper] += gap * amount * (1 - LOWER_LID_SHARE)
-        out[:, lower] -= gap * amount * LOWER_LID_SHARE
-    return out
 
 
 def measure_blinks(opening: np.ndarray, fps: float, threshold: float = 0.6) -> BlinkConfig:

@@ -8,7 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from stylehead.audio.features import FPS
+from stylehead.face.landmarks import EYES, MOUTH
 from stylehead.motion.blinks import BlinkConfig
+
+LOWER_JAW = tuple(range(5, 12))  # the jaw line that moves with the mouth (LSP predicts 7 jaw points too)
+MOTION_POINTS = MOUTH + LOWER_JAW + EYES  # the 39 landmarks the mouth and eye generator moves
 
 
 @dataclass

@@ -10,15 +10,10 @@ Each point's displacement is left as it is up to :data:`KNEE_MM` and eased smoot
 
 import numpy as np
 
+from stylehead.easing import ease_towards
+
 KNEE_MM = 20.0
 LIMIT_MM = 30.0
-
-
-def ease_towards(values: np.ndarray, knee: np.ndarray | float, limit: np.ndarray | float) -> np.ndarray:
-    """Non-negative ``values`` left as they are up to ``knee`` and eased smoothly (tanh) towards ``limit``
-    beyond: continuous, monotone, never past ``limit``."""
-    room = np.maximum(np.asarray(limit, np.float64) - knee, 1e-9)
-    return np.where(values > knee, knee + room * np.tanh((values - knee) / room), values)
 
 
 def limit_displacement(displacement: np.ndarray, knee: float = KNEE_MM, limit: float = LIMIT_MM) -> np.ndarray:

@@ -14,10 +14,7 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from stylehead.face.landmarks import EYES, MOUTH
-
-LOWER_JAW = tuple(range(5, 12))  # the jaw line that moves with the mouth (LSP predicts 7 jaw points too)
-MOTION_POINTS = MOUTH + LOWER_JAW + EYES  # 39 landmarks
+from stylehead.motion.data import MOTION_POINTS
 
 
 @dataclass

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
+from stylehead.face.eyelids import close_eyes
 from stylehead.face.facial_map import draw_facial_map
 from stylehead.face.frontal import to_image
 from stylehead.face.landmarks import interocular_distance
 from stylehead.face.pose import load_template
 from stylehead.face.rest_shape import apply_displacements
 from stylehead.media import VideoWriter
-from stylehead.motion.blinks import close_eyes
 from stylehead.motion.data import Motion, resample_motion
 
 FACE_WIDTH_SHARE = 0.24  # interocular distance as a share of the canvas, as in stylehead's face crops

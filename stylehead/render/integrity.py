@@ -15,8 +15,8 @@ the motion, smoothly in time, to what the mesh can show:
 
 import numpy as np
 
+from stylehead.easing import ease_towards
 from stylehead.face.landmarks import LEFT_EYELIDS, RIGHT_EYELIDS
-from stylehead.motion.displacement_limit import ease_towards
 
 # The head's total rotation (portrait + motion) is kept within these (degrees, pitch/yaw/roll) and
 # its translation (mm) within ± these: beyond them the warp of a single photo would have to invent

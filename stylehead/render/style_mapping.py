@@ -25,8 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from stylehead.face.landmarks import EYES, LEFT_BROW, NOSE, RIGHT_BROW, interocular_distance
-from stylehead.motion.data import Motion
-from stylehead.motion.mouth_eye_generator import MOTION_POINTS
+from stylehead.motion.data import MOTION_POINTS, Motion
 from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
 
 HEAD_POINTS = RIGHT_BROW + LEFT_BROW + NOSE + EYES  # points that move with the skull, not the jaw

@@ -17,11 +17,11 @@ import numpy as np
 
 from stylehead.face.align import transform_points
 from stylehead.face.detection import find_face
+from stylehead.face.eyelids import close_eyes
 from stylehead.face.frontal import to_face_frame, to_image
 from stylehead.face.landmarks import lip_gap
 from stylehead.face.pose import estimate_pose
 from stylehead.face.rest_shape import RestEstimate, apply_displacements, portrait_rest
-from stylehead.motion.blinks import close_eyes
 from stylehead.motion.data import Motion
 from stylehead.render.framing import Framing, plan_framing
 from stylehead.render.head_rig import HeadRig, build_rig
