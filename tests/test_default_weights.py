@@ -109,16 +109,20 @@ def test_hub_repo_id_resolves_from_the_local_cache_offline(tmp_path):
     repo = tmp_path / "models--someone--stylehead-test"
     (repo / "refs").mkdir(parents=True)
     (repo / "refs" / "main").write_text(commit)
-    shutil.copytree(BUNDLED_WEIGHTS, repo / "snapshots" / commit)
+    snapshot = repo / "snapshots" / commit
+    shutil.copytree(BUNDLED_WEIGHTS, snapshot, ignore=shutil.ignore_patterns("__pycache__"))
+    (snapshot / "presets" / "neutral.safetensors").rename(snapshot / "presets" / "hub_only.safetensors")
     env = dict(os.environ, HF_HUB_OFFLINE="1", HF_HUB_CACHE=str(tmp_path))
     code = (
-        "from stylehead.motion.audio_to_motion import AudioToMotion; from stylehead.hub import resolve_weights; "
-        "import json; path = resolve_weights('someone/stylehead-test'); AudioToMotion.from_pretrained(path); "
-        "print(json.dumps(str(path)))"
+        "from stylehead import StyleHeadPipeline; import json; "
+        "pipe = StyleHeadPipeline.from_pretrained('someone/stylehead-test'); "
+        "print(json.dumps([str(pipe.weights), pipe.preset_names()]))"
     )
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert json.loads(result.stdout.strip().splitlines()[-1]).endswith(commit)
+    weights, presets = json.loads(result.stdout.strip().splitlines()[-1])
+    assert weights.endswith(commit)
+    assert "hub_only" in presets and "neutral" not in presets  # the Hub bundle brings its own presets
     missing = subprocess.run(
         [sys.executable, "-c", "from stylehead.hub import resolve_weights; resolve_weights('someone/absent')"],
         env=env, capture_output=True, text=True, timeout=120,
