@@ -191,7 +191,8 @@ def _learn(video: str, name: str | None, session_styles: dict[str, str], folder:
 def animate(image, audio, style=NO_STYLE, style_video=None, head_motion=DEFAULTS.head_motion_scale,
             mouth=DEFAULTS.mouth_scale, blink_rate=DEFAULTS.blink_rate, still=DEFAULTS.still, fps=DEFAULTS.fps,
             size=DEFAULTS.size, mode=DEFAULTS.mode, seed=DEFAULTS.seed, facial_map=False, session_styles=None,
-            renderer=None, progress=gr.Progress()):  # noqa: B008 (gradio's way)  # fmt: skip
+            renderer=None, style_strength=DEFAULTS.style_strength,
+            progress=gr.Progress()):  # noqa: B008 (gradio's way)  # fmt: skip
     """Portrait + audio (+ style) → talking-head mp4, the style's reference maps, the facial-map video.
 
     Every input after the audio has a default (the API's callers may give the portrait and the audio alone);
@@ -202,7 +203,8 @@ def animate(image, audio, style=NO_STYLE, style_video=None, head_motion=DEFAULTS
     made: list[Path] = []
     with user_errors(made):
         options = _options(head_motion_scale=head_motion, mouth_scale=mouth, blink_rate=blink_rate, still=still,
-                           fps=fps, size=size, mode=mode, seed=seed, renderer=renderer or DEFAULTS.renderer)
+                           fps=fps, size=size, mode=mode, seed=seed, renderer=renderer or DEFAULTS.renderer,
+                           style_strength=style_strength)  # fmt: skip
         _check_image(image)
         if not audio:
             raise StyleheadError("Upload or record some audio first.")
@@ -313,6 +315,7 @@ def build_demo() -> gr.Blocks:
                     )
                     style = gr.Dropdown(style_choices({}), value=NO_STYLE, label="Style", elem_id="style")
                     style_video = gr.Video(label="…or learn the style of a video now (optional)", sources=["upload"])
+                    style_strength = control("style_strength")
                     with gr.Accordion("Controls", open=False):
                         head_motion, mouth, blink_rate, still = (control(name) for name in
                                                                  ("head_motion_scale", "mouth_scale", "blink_rate",
@@ -347,7 +350,7 @@ def build_demo() -> gr.Blocks:
         generate.click(
             animate,
             [image, audio, style, style_video, head_motion, mouth, blink_rate, still, fps, size, mode, seed,
-             facial_map, session_styles, renderer],
+             facial_map, session_styles, renderer, style_strength],
             [video, references, map_video, summary, session_styles, style],
             api_name="animate",
             preprocess=False,

@@ -50,6 +50,9 @@ class AnimateOptions:
                                        low=0.0, high=2.0, step=0.05)  # fmt: skip
     mouth_scale: float = _option(1.0, "mouth and jaw motion amplitude (1: as trained)", "Mouth",
                                  low=0.0, high=2.0, step=0.05)  # fmt: skip
+    style_strength: float = _option(1.0, "how much of the style: its expression and its mouth's manner (0: none, "
+                                    "1: the reference's; head motion and blinks follow any style)", "Style strength",
+                                    low=0.0, high=1.5, step=0.05)  # fmt: skip
     blink_rate: float | None = _option(None, "blinks per minute (0: none; empty: the style's own, else 17)",
                                        "Blinks per minute", low=0.0, high=60.0, step=1.0)  # fmt: skip
     still: bool = _option(False, "no head motion at all", "Still head")

@@ -32,6 +32,7 @@ import torch
 from safetensors.numpy import save_file
 
 from stylehead.errors import StyleheadError
+from stylehead.face.expression import retarget
 from stylehead.face.rest_shape import RestEstimate
 from stylehead.hub import resolve_weights
 from stylehead.media import SAMPLE_RATE, VideoWriter, check_writable, read_audio, read_image
@@ -227,6 +228,8 @@ class StyleHeadPipeline:
                 pack = load_style(style, self.style_models, progress=style_progress)
             notes += [f"The style {pack.name!r} could not learn {item}." for item in pack.not_learned]
         with _timed(timings, "face"):
+            if pack is not None:  # the style's persistent expression, retargeted to this face
+                portrait = portrait.with_rest(retarget(portrait.rest, pack.face_expression, options.style_strength))
             frames = self._renderer(options.renderer, portrait, RenderConfig(mode=options.mode,
                                     size=parse_size(options.size)), pack)  # fmt: skip
         with _timed(timings, "motion"):
@@ -249,7 +252,7 @@ class StyleHeadPipeline:
         )  # fmt: skip
         motion_model = self.motion_model
         if pack is not None:
-            motion_model, controls = styled(motion_model, pack, controls, options.blink_rate)
+            motion_model, controls = styled(motion_model, pack, controls, options.blink_rate, options.style_strength)
         motion = resample_motion(motion_model(samples, controls), options.fps)
         return fit_length(motion, max(1, int(len(samples) * options.fps // SAMPLE_RATE)))
 

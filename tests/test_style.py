@@ -153,9 +153,35 @@ def test_a_pack_keeps_its_head_motion_track_and_refuses_a_malformed_one(tmp_path
     save_file(tensors, str(tmp_path / "trackless.safetensors"), metadata=metadata)
     with pytest.raises(StyleheadError, match=r"pose\.track is missing"):
         StylePack.load(tmp_path / "trackless.safetensors")
-    save_file(load_file(str(path)), str(tmp_path / "future.safetensors"), metadata={**metadata, "version": "3"})
-    with pytest.raises(StyleheadError, match="version '3'"):
+    save_file(load_file(str(path)), str(tmp_path / "future.safetensors"), metadata={**metadata, "version": "4"})
+    with pytest.raises(StyleheadError, match="version '4'"):
         StylePack.load(tmp_path / "future.safetensors")
+    save_file(load_file(str(path)), str(tmp_path / "no_expression.safetensors"), metadata={**metadata, "version": "3"})
+    with pytest.raises(StyleheadError, match="expression is missing"):  # version 3 promises an expression
+        StylePack.load(tmp_path / "no_expression.safetensors")
+
+
+def test_a_pack_keeps_its_expression_and_refuses_an_absurd_one(tmp_path):
+    from safetensors.numpy import load_file, save_file
+
+    from stylehead.errors import StyleheadError
+    from stylehead.face.expression import EXPRESSION_POINTS
+    from stylehead.style.pack import StylePack
+
+    track = np.zeros((10, 6), np.float32)
+    expression = np.zeros((68, 3), np.float32)
+    expression[list(EXPRESSION_POINTS), 1] = 0.05
+    path = sample_pack(pose_track=track, expression=expression).save(tmp_path / "frowning.safetensors")
+    assert np.array_equal(StylePack.load(path).face_expression, expression)
+    tensors = {**load_file(str(path)), "expression": expression * 100}  # behind the validator's back
+    from safetensors import safe_open
+
+    with safe_open(str(path), "numpy") as handle:
+        metadata = handle.metadata()
+    assert metadata["version"] == "3"
+    save_file(tensors, str(tmp_path / "absurd.safetensors"), metadata=metadata)
+    with pytest.raises(StyleheadError, match="expression is out of range"):
+        StylePack.load(tmp_path / "absurd.safetensors")
 
 
 def test_a_style_replays_its_reference_head_motion_without_jumps(speech_path):

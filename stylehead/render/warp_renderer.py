@@ -11,6 +11,7 @@ motion, the neck and torso a share of it; one piecewise-affine warp moves the po
 and the mouth interior is painted where the mouth opens wider than in the photo.
 """
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,6 +63,11 @@ class Portrait:
         pose, _ = estimate_pose(landmarks, size)
         own = to_face_frame(landmarks[None], pose[None], size)[0]
         return cls(image, landmarks.astype(np.float32), pose, portrait_rest(own, rest_estimate), own, num_faces)
+
+    def with_rest(self, rest: np.ndarray) -> "Portrait":
+        """The same photo with another (68, 3) rest shape: the face its motion is measured from (a style's
+        expression retargeted onto it, say)."""
+        return dataclasses.replace(self, rest=np.asarray(rest, np.float32))
 
     def own_displacement(self, points: tuple[int, ...]) -> np.ndarray:
         """(P, 3): the displacement from :attr:`rest` that gives back the photo's own face."""

@@ -25,6 +25,7 @@ from stylehead.audio.features import FPS, num_video_frames
 from stylehead.audio.phones import phone_features
 from stylehead.correlation import pearson
 from stylehead.errors import StyleheadError
+from stylehead.face.expression import expression_of
 from stylehead.face.frontal import to_face_frame
 from stylehead.face.landmarks import mouth_opening
 from stylehead.face.rest_shape import RestEstimate, apply_displacements, displacements, portrait_rest, rest_shape
@@ -238,7 +239,8 @@ def _pack(video: Path, name: str | None, track: Track, references, deltas: list[
     blinks = blink_statistics(track)
     head_motion = pose_track(track)
     learned = [f"head motion (the reference's own {len(head_motion) / FPS:.0f} s, replayed in a loop)",
-               "blinks (rate and duration)", "reference images"]  # fmt: skip
+               "blinks (rate and duration)", "reference images",
+               "expression (where brows, eyelids and mouth corners sit)"]  # fmt: skip
     if track.faces > 1:
         learned.append(f"all of it from the largest of the {track.faces} faces in view")
     not_learned = []
@@ -274,4 +276,5 @@ def _pack(video: Path, name: str | None, track: Track, references, deltas: list[
         },
         base=motion_model.fingerprint,
         pose_track=head_motion,
+        expression=expression_of(driving.rest),
     )

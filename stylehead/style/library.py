@@ -4,6 +4,8 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from stylehead.errors import StyleheadError
 from stylehead.motion.audio_to_motion import AudioToMotion
 from stylehead.motion.blinks import BlinkConfig
@@ -32,11 +34,12 @@ def load_style(style: "str | Path | StylePack", models: StyleModels,
 
 
 def styled(motion_model: AudioToMotion, pack: StylePack, controls: MotionControls,
-           blink_rate: float | None = None) -> tuple[AudioToMotion, MotionControls]:  # fmt: skip
+           blink_rate: float | None = None, strength: float = 1.0) -> tuple[AudioToMotion, MotionControls]:  # fmt: skip
     """The motion model with the style's weights, and controls with its head motion (the reference's
     own, replayed; for a pack without it, the head pose model's rescaled to its statistics) and blinks.
 
-    A ``blink_rate`` the user set wins over the style's.
+    A ``blink_rate`` the user set wins over the style's. ``strength`` scales the style's weight changes
+    (0: the untuned generators, 1: the style's); head motion and blinks are the style's at any strength.
     """
     blinks = BlinkConfig(
         rate_per_minute=pack.blink_rate_per_minute if blink_rate is None else blink_rate,
@@ -46,4 +49,5 @@ def styled(motion_model: AudioToMotion, pack: StylePack, controls: MotionControl
         controls, pose_std=tuple(float(v) for v in pack.pose_std), pose_speed=pack.pose_speed,
         pose_track=pack.pose_track, blinks=blinks,
     )  # fmt: skip
-    return motion_model.with_style(pack.deltas, pack.base), controls
+    deltas = pack.deltas if strength == 1 else {key: value * np.float32(strength) for key, value in pack.deltas.items()}
+    return motion_model.with_style(deltas, pack.base), controls

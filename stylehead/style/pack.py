@@ -2,7 +2,8 @@
 
 A pack holds motion only, never images: the four reference landmark sets (image pixels and face
 frame), head-pose statistics (mean and standard deviation of the rotation in degrees and the
-translation in mm), from version 2 the reference's head motion itself (``pose.track``, 60 fps),
+translation in mm), from version 2 the reference's head motion itself (``pose.track``, 60 fps), from
+version 3 its persistent expression (``expression``: :mod:`stylehead.face.expression`),
 blink rate and duration, optionally weight deltas of fine-tuned models
 (``delta.<component>.<parameter>``), and a JSON header (name, source, licence, what was and was not
 learned, metrics) in the safetensors metadata.
@@ -20,12 +21,15 @@ from pathlib import Path
 import numpy as np
 
 from stylehead.errors import StyleheadError
+from stylehead.face.expression import expression_of
 from stylehead.safe_loading import check_tensors, read_header
 
 FORMAT = "stylehead-style"
-VERSION = "2"  # written when the pack has a head-motion track; "1" (no track) is still read
-READABLE_VERSIONS = ("1", "2")
-TRACK = "pose.track"  # (N, 6) float32 at 60 fps, version 2 only
+VERSION = "3"  # written when the pack has an expression; "1" (no track) and "2" (no expression) are still read
+READABLE_VERSIONS = ("1", "2", "3")
+TRACK = "pose.track"  # (N, 6) float32 at 60 fps, from version 2
+EXPRESSION = "expression"  # (68, 3) float32 interocular distances (stylehead.face.expression), from version 3
+MAX_EXPRESSION = 1.0  # no expression offset is anywhere near an interocular distance
 MAX_TRACK_FRAMES = 60 * 600  # ten minutes at 60 fps
 MAX_HEADER_BYTES = 1 << 20  # safetensors header (tensor index + metadata): 1 MiB is plenty for a style
 MAX_FILE_BYTES = 200 << 20
@@ -62,6 +66,15 @@ class StylePack:
     deltas: dict[str, np.ndarray] = field(default_factory=dict)  # "component.parameter" → weight change
     base: str = ""  # fingerprint of the motion weights the deltas apply to (AudioToMotion.fingerprint)
     pose_track: np.ndarray | None = None  # (N, 6) the reference's head motion at 60 fps, about its median pose
+    expression: np.ndarray | None = None  # (68, 3) the reference's persistent expression (face.expression)
+
+    @property
+    def face_expression(self) -> np.ndarray:
+        """The reference's persistent expression; a pack from before version 3 has it measured on its "none"
+        reference frame (the frame whose mouth is closed)."""
+        if self.expression is not None:
+            return self.expression
+        return expression_of(np.asarray(self.reference_face_points[0], np.float32))
 
     def save(self, path: str | Path) -> Path:
         from safetensors.numpy import save_file
@@ -77,12 +90,14 @@ class StylePack:
         }
         if self.pose_track is not None:
             tensors[TRACK] = np.ascontiguousarray(self.pose_track, np.float32)
+        if self.expression is not None:
+            tensors[EXPRESSION] = np.ascontiguousarray(self.expression, np.float32)
         tensors.update({DELTA_PREFIX + key: np.ascontiguousarray(value) for key, value in self.deltas.items()})
         _check_tensors(tensors, Path(path).name)
         header = {"name": self.name, "source": self.source, "licence": self.licence, "learned": self.learned,
                   "not_learned": self.not_learned, "metrics": self.metrics, "base": self.base}  # fmt: skip
         path = Path(path)
-        version = VERSION if self.pose_track is not None else "1"
+        version = "1" if self.pose_track is None else VERSION if self.expression is not None else "2"
         save_file(tensors, str(path), metadata={"format": FORMAT, "version": version, "header": json.dumps(header)})
         return path
 
@@ -122,6 +137,7 @@ class StylePack:
             deltas={k[len(DELTA_PREFIX) :]: v for k, v in tensors.items() if k.startswith(DELTA_PREFIX)},
             base=str(header.get("base", "")),
             pose_track=tensors.get(TRACK),
+            expression=tensors.get(EXPRESSION),
         )
 
 
@@ -138,9 +154,13 @@ def read_metadata(path: Path) -> dict[str, str]:
             f"{path.name} is a style pack of version {version!r}; "
             f"this stylehead reads versions {', '.join(READABLE_VERSIONS)}."
         )
-    expected = {**REQUIRED, TRACK: (None, np.float32)} if version == "2" else REQUIRED
+    expected = dict(REQUIRED)
+    if version in ("2", "3"):
+        expected[TRACK] = (None, np.float32)
+    if version == "3":
+        expected[EXPRESSION] = ((68, 3), np.float32)
     check_tensors(header, expected, path.name, "a valid style pack", extra_prefix=DELTA_PREFIX)
-    if version == "2" and not _track_shape_ok(header.tensors[TRACK].shape):
+    if version in ("2", "3") and not _track_shape_ok(header.tensors[TRACK].shape):
         raise StyleheadError(f"{path.name} is not a valid style pack: {TRACK} is {list(header.tensors[TRACK].shape)}, "
                              f"not [frames, 6] with 2 to {MAX_TRACK_FRAMES} frames.")  # fmt: skip
     return metadata
@@ -163,8 +183,15 @@ def _check_tensors(tensors: dict[str, np.ndarray], name: str) -> None:
         if track.dtype != np.float32 or not _track_shape_ok(track.shape):
             raise StyleheadError(f"{name} is not a valid style pack: {TRACK} is {track.dtype}{list(track.shape)}, "
                                  f"not float32[frames, 6] with 2 to {MAX_TRACK_FRAMES} frames.")  # fmt: skip
+    if EXPRESSION in tensors:
+        expression = tensors[EXPRESSION]
+        if expression.dtype != np.float32 or expression.shape != (68, 3):
+            raise StyleheadError(f"{name} is not a valid style pack: {EXPRESSION} is "
+                                 f"{expression.dtype}{list(expression.shape)}, not float32[68, 3].")  # fmt: skip
+        if np.isfinite(expression).all() and np.abs(expression).max() > MAX_EXPRESSION:
+            raise StyleheadError(f"{name} is not a valid style pack: its {EXPRESSION} is out of range.")
     for key, value in tensors.items():
-        if key not in REQUIRED and key != TRACK and not key.startswith(DELTA_PREFIX):
+        if key not in REQUIRED and key not in (TRACK, EXPRESSION) and not key.startswith(DELTA_PREFIX):
             raise StyleheadError(f"{name} is not a valid style pack: unexpected tensor {key}.")
         if key.startswith(DELTA_PREFIX) and value.dtype not in DELTA_DTYPES:
             raise StyleheadError(f"{name} is not a valid style pack: {key} has dtype {value.dtype}.")
