@@ -177,6 +177,13 @@ def cmd_evaluate_lipsync(args: argparse.Namespace) -> None:
     clips = _video_folder(folder)
     output = check_writable(args.output, overwrite=args.overwrite)
     model = AudioToMotion.from_pretrained(args.weights)
+    if args.style is not None:  # the generators as the style changes them: lip sync must survive a style
+        from stylehead.motion.data import MotionControls
+        from stylehead.style.library import load_style, styled
+        from stylehead.style.models import StyleModels
+
+        pack = load_style(args.style, StyleModels.from_pretrained(args.weights, motion=model))
+        model, _ = styled(model, pack, MotionControls(), strength=args.style_strength)
     report = evaluate_lipsync(clips, model, LoudnessBaseline.from_pretrained(args.weights), progress=lambda row: print(
         f"  {row['clip']}: mouth_corr model {row['model']['mouth_corr']:.3f}, "
         f"loudness {row['loudness']['mouth_corr']:.3f}", file=sys.stderr))  # fmt: skip
@@ -300,8 +307,9 @@ def cmd_evaluate_style(args: argparse.Namespace) -> None:
     """The paper's Table 3: learn each reference's style, drive it with other audio, SLD/SLV/SMD vs neutral."""
 
     from stylehead.evaluation.report import format_table, write_report
-    from stylehead.evaluation.style import METHODS, TABLE, evaluate_style
+    from stylehead.evaluation.style import METHODS, TABLE, evaluate_style, fold_summaries
     from stylehead.media import AUDIO_SUFFIXES, check_writable
+    from stylehead.motion.speaker_split import read_speakers
     from stylehead.style.models import StyleModels
 
     references = _video_folder(Path(args.references), "videos of a face")
@@ -322,6 +330,13 @@ def cmd_evaluate_style(args: argparse.Namespace) -> None:
     if not report["references"]:
         raise StyleheadError(f"None of the {len(references)} videos in {args.references} could be learned from.")
     print(format_table(report["summary"], list(METHODS), TABLE, "style"))
+    if args.folds:
+        report["folds"] = fold_summaries(report, read_speakers(args.speakers), args.folds)
+        for fold, figures in report["folds"].items():
+            gains = figures["improvement"]
+            print(f"{fold} ({figures['references']} references): " + ", ".join(
+                f"{key.upper()} {100 * g['mean']:+.1f}% (closer for {100 * g['share_closer']:.0f}%)"
+                for key, g in gains.items()))  # fmt: skip
     gains = report["summary"]["improvement"]
     print("transferred vs neutral: " + ", ".join(
         f"{key.upper()} {100 * g['mean']:+.1f}% (closer for {100 * g['share_closer']:.0f}%)" for key, g in gains.items()
@@ -447,6 +462,8 @@ def build_parser() -> argparse.ArgumentParser:
                                  description=cmd_evaluate_lipsync.__doc__)  # fmt: skip
     lipsync.add_argument("--clips", required=True, help="a folder of talking-face videos with sound")
     lipsync.add_argument("-o", "--output", required=True, help="the JSON report to write")
+    lipsync.add_argument("--style", help="score the generators as this style (preset, pack or video) changes them")
+    add_arguments(lipsync, ("style_strength",))
     _add_weights_and_overwrite(lipsync, "the report")
     lipsync.set_defaults(run=cmd_evaluate_lipsync)
     talking = benches.add_parser("talking-head", help="the paper's Table 2: LMD, D-L, D-V, D-A, CPBD vs static",
@@ -465,6 +482,8 @@ def build_parser() -> argparse.ArgumentParser:
     style.add_argument("--audio", required=True, help="a folder of driving audio (not the references' own)")
     style.add_argument("-o", "--output", required=True, help="the JSON report to write")
     style.add_argument("--seed", type=int, default=0, help="head motion and blink seed")
+    style.add_argument("--folds", type=int, default=0, help="also summarise per fold of speakers (0: pooled only)")
+    style.add_argument("--speakers", default="train/configs/speakers.tsv", help="file<TAB>speaker table for --folds")
     _add_weights_and_overwrite(style, "the report")
     style.set_defaults(run=cmd_evaluate_style)
     render = benches.add_parser("renderer", help="neural vs warp renderer: L1, PSNR, SSIM (face, mouth), CPBD",

@@ -29,6 +29,7 @@ import numpy as np
 from stylehead.errors import StyleheadError
 from stylehead.evaluation.metrics import style_metrics
 from stylehead.evaluation.report import Column
+from stylehead.face.expression import retarget
 from stylehead.face.pose import estimate_pose, relative_pose
 from stylehead.face.tracking import Track, track_video
 from stylehead.media import SAMPLE_RATE, read_audio, read_frames
@@ -91,9 +92,10 @@ def evaluate_reference(path: Path, audio_path: Path, models: StyleModels, seed: 
     methods = {"neutral": (models.motion, base), "transferred": styled(models.motion, pack, base)}
     row = {"reference": path.name, "audio": audio_path.name, "seconds": round(seconds, 2),
            "learned": pack.learned, "not_learned": pack.not_learned}  # fmt: skip
+    styled_renderer = WarpRenderer(portrait.with_rest(retarget(portrait.rest, pack.face_expression)), renderer.config)
     for method, (model, controls) in methods.items():
         motion = resample_motion(model(audio, controls), track.fps)
-        landmarks = renderer.targets(motion).landmarks
+        landmarks = (styled_renderer if method == "transferred" else renderer).targets(motion).landmarks
         std, speed = pose_figures(commanded_pose(landmarks, track.image_size), np.ones(len(landmarks), bool),
                                   track.fps)  # fmt: skip
         ratios = std / np.maximum(reference_std, 1e-6)
@@ -124,21 +126,47 @@ def evaluate_style(references: list[Path], audio: list[Path], models: StyleModel
         rows.append(row)
         if progress is not None:
             progress(row)
-    summary: dict = {}
-    if rows:
-        for method in METHODS:
-            summary[method] = {key: float(np.mean([row[method][key] for row in rows])) for key in KEYS}
-        summary["improvement"] = {}  # mean relative improvement of transferred over neutral, and its share of wins
-        for key in ("sld", "slv", "smd"):
-            gains = [1 - row["transferred"][key] / row["neutral"][key] for row in rows]
-            summary["improvement"][key] = {
-                "mean": float(np.mean(gains)),
-                "share_closer": float(np.mean([gain > 0 for gain in gains])),
-            }
-        within = [
-            all(abs(r - 1) <= 0.35 for r in row["transferred"]["pose_std_ratio_per_angle"])
-            and abs(row["transferred"]["pose_speed_ratio"] - 1) <= 0.35
-            for row in rows
-        ]
-        summary["transferred_pose_within_35_percent"] = float(np.mean(within))
-    return {"summary": summary, "references": rows, "skipped": skipped}
+    return {"summary": summarise(rows) if rows else {}, "references": rows, "skipped": skipped}
+
+
+def summarise(rows: list[dict]) -> dict:
+    """Mean figures of each method, the mean relative improvement of transferred over neutral with its share of
+    wins, and the share of references whose head pose lands within 35% of the reference's."""
+    summary: dict = {method: {key: float(np.mean([row[method][key] for row in rows])) for key in KEYS}
+                     for method in METHODS}  # fmt: skip
+    summary["improvement"] = {}
+    for key in ("sld", "slv", "smd"):
+        gains = [1 - row["transferred"][key] / row["neutral"][key] for row in rows]
+        summary["improvement"][key] = {"mean": float(np.mean(gains)),
+                                       "share_closer": float(np.mean([gain > 0 for gain in gains]))}  # fmt: skip
+    within = [
+        all(abs(r - 1) <= 0.35 for r in row["transferred"]["pose_std_ratio_per_angle"])
+        and abs(row["transferred"]["pose_speed_ratio"] - 1) <= 0.35
+        for row in rows
+    ]
+    summary["transferred_pose_within_35_percent"] = float(np.mean(within))
+    summary["references"] = len(rows)
+    return summary
+
+
+def speaker_folds(references: list[str], speaker_of: dict[str, str], folds: int) -> dict[str, int]:
+    """Reference name → fold, every reference of a speaker in one fold (speakers with most references dealt
+    first, each to the fold with the fewest references so far; ties by name)."""
+    by_speaker: dict[str, list[str]] = {}
+    for name in references:
+        by_speaker.setdefault(speaker_of.get(Path(name).stem, Path(name).stem), []).append(name)
+    sizes, assignment = [0] * folds, {}
+    for speaker in sorted(by_speaker, key=lambda s: (-len(by_speaker[s]), s)):
+        fold = min(range(folds), key=lambda k: (sizes[k], k))
+        sizes[fold] += len(by_speaker[speaker])
+        assignment.update({name: fold for name in by_speaker[speaker]})
+    return assignment
+
+
+def fold_summaries(report: dict, speaker_of: dict[str, str], folds: int) -> dict[str, dict]:
+    """:func:`summarise` per fold of speakers (``fold0`` …): the same figures on references no other fold shares
+    a speaker with. The method has no setting chosen on these references, so every fold scores it as it is."""
+    rows = report["references"]
+    assignment = speaker_folds([row["reference"] for row in rows], speaker_of, folds)
+    return {f"fold{k}": summarise([row for row in rows if assignment[row["reference"]] == k]) for k in range(folds)
+            if any(assignment[row["reference"]] == k for row in rows)}  # fmt: skip
