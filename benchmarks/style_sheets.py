@@ -63,6 +63,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--presets", action="store_true", help="a sheet for every preset of the bundle")
     parser.add_argument("--references", type=Path, nargs="*", default=[], help="reference videos, learned first")
+    parser.add_argument("--packs", type=Path, nargs="*", default=[], help="style packs (VIDEO=PACK to show its video)")
     parser.add_argument("--portraits", type=Path, nargs="+", default=[REPO / "examples" / "portrait.png"])
     parser.add_argument("--audio", type=Path, default=REPO / "examples" / "speech.wav")
     parser.add_argument("--strength", type=float, default=1.0)
@@ -77,6 +78,9 @@ def main() -> None:
                                                                        .read_text())["references"]}  # fmt: skip
         styles += [(name, load_style(name, pipe.style_models), sources.get(name)) for name in pipe.preset_names()]
     styles += [(video.stem, load_style(video, pipe.style_models), video) for video in args.references]
+    for entry in args.packs:
+        video, _, pack = str(entry).rpartition("=")
+        styles.append((Path(pack).stem, load_style(Path(pack), pipe.style_models), Path(video) if video else None))
     args.output_dir.mkdir(parents=True, exist_ok=True)
     for name, pack, video in styles:
         rows = [reference_row(video)] if video is not None and video.exists() else []

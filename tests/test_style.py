@@ -171,8 +171,15 @@ def test_a_pack_keeps_its_expression_and_refuses_an_absurd_one(tmp_path):
     track = np.zeros((10, 6), np.float32)
     expression = np.zeros((68, 3), np.float32)
     expression[list(EXPRESSION_POINTS), 1] = 0.05
-    path = sample_pack(pose_track=track, expression=expression).save(tmp_path / "frowning.safetensors")
-    assert np.array_equal(StylePack.load(path).face_expression, expression)
+    brows = np.full((10, 10, 3), 0.01, np.float32)
+    path = sample_pack(pose_track=track, expression=expression, brow_track=brows).save(tmp_path / "frown.safetensors")
+    loaded = StylePack.load(path)
+    assert np.array_equal(loaded.face_expression, expression) and np.array_equal(loaded.brow_track, brows)
+    with pytest.raises(StyleheadError, match=r"brows\.track"):  # not the head track's frames
+        bad = {**load_file(str(path)), "brows.track": brows[:5]}
+        save_file(bad, str(tmp_path / "short.safetensors"), metadata={"format": "stylehead-style", "version": "3",
+                                                                       "header": '{"name": "x"}'})  # fmt: skip
+        StylePack.load(tmp_path / "short.safetensors")
     tensors = {**load_file(str(path)), "expression": expression * 100}  # behind the validator's back
     from safetensors import safe_open
 

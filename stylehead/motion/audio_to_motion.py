@@ -28,7 +28,7 @@ from stylehead.errors import StyleheadError
 from stylehead.face.pose import angular_speed
 from stylehead.hub import resolve_weights
 from stylehead.motion.blinks import BlinkConfig, blink_curve
-from stylehead.motion.data import Motion, MotionControls
+from stylehead.motion.data import BROW_POINTS, INTEROCULAR_MM, Motion, MotionControls
 from stylehead.motion.displacement_limit import limit_displacement
 from stylehead.motion.head_pose_model import HeadPoseModel
 from stylehead.motion.mouth_eye_generator import MouthEyeGenerator
@@ -171,11 +171,17 @@ class AudioToMotion:
             pose = self.head_poses(features, controls)[:count]
         rng = np.random.default_rng(controls.seed)
         blink = blink_curve(count, FPS, controls.blinks or BlinkConfig(), rng)
-        return Motion(self.points, displacement, pose, blink)
+        points = self.points
+        if controls.brow_track is not None:  # a style's brows, replayed in step with its head motion
+            brows = replay_pose(controls.brow_track, count, controls.seed) * np.float32(INTEROCULAR_MM)
+            displacement = np.concatenate([displacement, limit_displacement(brows.astype(np.float32))], axis=1)
+            points = (*points, *BROW_POINTS)
+        return Motion(points, displacement, pose, blink)
 
 
 def replay_pose(track: np.ndarray, count: int, seed: int = 0) -> np.ndarray:
-    """(count, 6) head motion played from a style's own (N, 6) track (degrees, mm, 60 fps).
+    """(count, 6) head motion played from a style's own (N, 6) track (degrees, mm, 60 fps); any (N, ...) track
+    (a style's brows) plays the same frames for the same N and seed.
 
     It plays from a frame the seed picks, forward, and at either end of the track turns back, as a
     head that has turned far turns back (a forward loop would jump, or sweep back at once in a

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from stylehead.audio.features import FPS
-from stylehead.face.landmarks import EYES, MOUTH
+from stylehead.face.landmarks import EYES, LEFT_BROW, MOUTH, RIGHT_BROW
 from stylehead.motion.blinks import BlinkConfig
 
 LOWER_JAW = tuple(range(5, 12))  # the jaw line that moves with the mouth (LSP predicts 7 jaw points too)
 MOTION_POINTS = MOUTH + LOWER_JAW + EYES  # the 39 landmarks the mouth and eye generator moves
+BROW_POINTS = RIGHT_BROW + LEFT_BROW  # moved by a style's brow track, when it has one
+INTEROCULAR_MM = 63.0  # a face's distance between the eye centres: brow tracks (interocular units) → mm
 
 
 @dataclass
@@ -44,6 +46,8 @@ class MotionControls:
     # model's default_pose_std (the training clips' natural talkers), or as sampled if it has none
     pose_speed: float | None = None  # a style's mean angular head speed (degrees/s): the sampled motion
     # is played faster or slower to reach it (before head_motion_scale); None: as for pose_std
+    brow_track: np.ndarray | None = None  # (N, 10, 3) a style's own brow motion at 60 fps, the same frames as
+    # pose_track, in interocular distances about the brows' median place: replayed in step with the head
     pose_track: np.ndarray | None = None  # (N, 6) a style's own head motion at 60 fps (degrees, mm): played
     # (replay_pose) instead of sampling the head pose model, then given pose_std and pose_speed
     # (the whole reference's, which an excerpt or a glitch in the track may not have) and head_motion_scale

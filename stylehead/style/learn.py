@@ -36,7 +36,7 @@ from stylehead.style.models import StyleModels
 from stylehead.style.moments import fold_affine, match_moments
 from stylehead.style.pack import StylePack
 from stylehead.style.references import find_references
-from stylehead.style.statistics import blink_statistics, pose_speed, pose_statistics, pose_track
+from stylehead.style.statistics import blink_statistics, brow_track, pose_speed, pose_statistics, pose_track
 
 MOMENT_POINTS = tuple(range(48, 68)) + tuple(range(5, 12))  # mouth and lower jaw (the eyes keep their blinks)
 MIN_LIP_SYNC = 0.15  # below this, a reference's sound is taken not to drive its mouth (dubbed, mimed)
@@ -240,7 +240,7 @@ def _pack(video: Path, name: str | None, track: Track, references, deltas: list[
     head_motion = pose_track(track)
     learned = [f"head motion (the reference's own {len(head_motion) / FPS:.0f} s, replayed in a loop)",
                "blinks (rate and duration)", "reference images",
-               "expression (where brows, eyelids and mouth corners sit)"]  # fmt: skip
+               "expression (where brows, eyelids and mouth corners sit, and the brows' motion)"]  # fmt: skip
     if track.faces > 1:
         learned.append(f"all of it from the largest of the {track.faces} faces in view")
     not_learned = []
@@ -277,4 +277,5 @@ def _pack(video: Path, name: str | None, track: Track, references, deltas: list[
         base=motion_model.fingerprint,
         pose_track=head_motion,
         expression=expression_of(driving.rest),
+        brow_track=brow_track(track),
     )

@@ -48,6 +48,7 @@ def styled(motion_model: AudioToMotion, pack: StylePack, controls: MotionControl
     controls = dataclasses.replace(
         controls, pose_std=tuple(float(v) for v in pack.pose_std), pose_speed=pack.pose_speed,
         pose_track=pack.pose_track, blinks=blinks,
+        brow_track=pack.brow_track * np.float32(strength) if pack.brow_track is not None else None,
     )  # fmt: skip
     deltas = pack.deltas if strength == 1 else {key: value * np.float32(strength) for key, value in pack.deltas.items()}
     return motion_model.with_style(deltas, pack.base), controls

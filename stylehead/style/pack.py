@@ -29,6 +29,7 @@ VERSION = "3"  # written when the pack has an expression; "1" (no track) and "2"
 READABLE_VERSIONS = ("1", "2", "3")
 TRACK = "pose.track"  # (N, 6) float32 at 60 fps, from version 2
 EXPRESSION = "expression"  # (68, 3) float32 interocular distances (stylehead.face.expression), from version 3
+BROWS = "brows.track"  # (N, 10, 3) float32 interocular distances, the frames of pose.track, from version 3
 MAX_EXPRESSION = 1.0  # no expression offset is anywhere near an interocular distance
 MAX_TRACK_FRAMES = 60 * 600  # ten minutes at 60 fps
 MAX_HEADER_BYTES = 1 << 20  # safetensors header (tensor index + metadata): 1 MiB is plenty for a style
@@ -67,6 +68,7 @@ class StylePack:
     base: str = ""  # fingerprint of the motion weights the deltas apply to (AudioToMotion.fingerprint)
     pose_track: np.ndarray | None = None  # (N, 6) the reference's head motion at 60 fps, about its median pose
     expression: np.ndarray | None = None  # (68, 3) the reference's persistent expression (face.expression)
+    brow_track: np.ndarray | None = None  # (N, 10, 3) its brows' motion, the frames of pose_track (version 3)
 
     @property
     def face_expression(self) -> np.ndarray:
@@ -92,11 +94,16 @@ class StylePack:
             tensors[TRACK] = np.ascontiguousarray(self.pose_track, np.float32)
         if self.expression is not None:
             tensors[EXPRESSION] = np.ascontiguousarray(self.expression, np.float32)
+        if self.brow_track is not None:
+            tensors[BROWS] = np.ascontiguousarray(self.brow_track, np.float32)
         tensors.update({DELTA_PREFIX + key: np.ascontiguousarray(value) for key, value in self.deltas.items()})
         _check_tensors(tensors, Path(path).name)
         header = {"name": self.name, "source": self.source, "licence": self.licence, "learned": self.learned,
                   "not_learned": self.not_learned, "metrics": self.metrics, "base": self.base}  # fmt: skip
         path = Path(path)
+        if (self.expression is None) != (self.brow_track is None) or (self.expression is not None and
+                                                                       self.pose_track is None):  # fmt: skip
+            raise ValueError("a version 3 pack holds its head track, its expression and its brow track together")
         version = "1" if self.pose_track is None else VERSION if self.expression is not None else "2"
         save_file(tensors, str(path), metadata={"format": FORMAT, "version": version, "header": json.dumps(header)})
         return path
@@ -138,6 +145,7 @@ class StylePack:
             base=str(header.get("base", "")),
             pose_track=tensors.get(TRACK),
             expression=tensors.get(EXPRESSION),
+            brow_track=tensors.get(BROWS),
         )
 
 
@@ -159,6 +167,7 @@ def read_metadata(path: Path) -> dict[str, str]:
         expected[TRACK] = (None, np.float32)
     if version == "3":
         expected[EXPRESSION] = ((68, 3), np.float32)
+        expected[BROWS] = (None, np.float32)
     check_tensors(header, expected, path.name, "a valid style pack", extra_prefix=DELTA_PREFIX)
     if version in ("2", "3") and not _track_shape_ok(header.tensors[TRACK].shape):
         raise StyleheadError(f"{path.name} is not a valid style pack: {TRACK} is {list(header.tensors[TRACK].shape)}, "
@@ -190,8 +199,15 @@ def _check_tensors(tensors: dict[str, np.ndarray], name: str) -> None:
                                  f"{expression.dtype}{list(expression.shape)}, not float32[68, 3].")  # fmt: skip
         if np.isfinite(expression).all() and np.abs(expression).max() > MAX_EXPRESSION:
             raise StyleheadError(f"{name} is not a valid style pack: its {EXPRESSION} is out of range.")
+    if BROWS in tensors:
+        brows, track = tensors[BROWS], tensors.get(TRACK)
+        if brows.dtype != np.float32 or brows.shape[1:] != (10, 3) or track is None or len(brows) != len(track):
+            raise StyleheadError(f"{name} is not a valid style pack: {BROWS} is {brows.dtype}{list(brows.shape)}, not "
+                                 f"float32[frames of {TRACK}, 10, 3].")  # fmt: skip
+        if np.isfinite(brows).all() and np.abs(brows).max() > MAX_EXPRESSION:
+            raise StyleheadError(f"{name} is not a valid style pack: its {BROWS} is out of range.")
     for key, value in tensors.items():
-        if key not in REQUIRED and key not in (TRACK, EXPRESSION) and not key.startswith(DELTA_PREFIX):
+        if key not in REQUIRED and key not in (TRACK, EXPRESSION, BROWS) and not key.startswith(DELTA_PREFIX):
             raise StyleheadError(f"{name} is not a valid style pack: unexpected tensor {key}.")
         if key.startswith(DELTA_PREFIX) and value.dtype not in DELTA_DTYPES:
             raise StyleheadError(f"{name} is not a valid style pack: {key} has dtype {value.dtype}.")

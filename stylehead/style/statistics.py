@@ -12,9 +12,12 @@ import numpy as np
 
 from stylehead.audio.features import FPS
 from stylehead.errors import StyleheadError
+from stylehead.face.frontal import to_face_frame
+from stylehead.face.landmarks import interocular_distance
 from stylehead.face.pose import relative_pose
 from stylehead.face.tracking import Track
 from stylehead.motion.blinks import BlinkConfig, measure_blinks
+from stylehead.motion.data import BROW_POINTS
 
 
 def pose_statistics(track: Track) -> tuple[np.ndarray, np.ndarray]:
@@ -38,6 +41,26 @@ def pose_track(track: Track, fps: float = FPS) -> np.ndarray:
     count = max(2, round(float(times[-1] - times[0]) * fps) + 1)
     at = times[0] + np.arange(count) / fps
     return np.stack([np.interp(at, times, pose[frames, k]) for k in range(6)], 1).astype(np.float32)
+
+
+MAX_BROW_MOTION = 0.15  # interocular distances: a brow track beyond this is a tracking glitch, clipped
+
+
+def brow_track(track: Track, fps: float = FPS) -> np.ndarray:
+    """(N, 10, 3) float32: the reference's brows in the face frame at ``fps``, the same frames as
+    :func:`pose_track`, in interocular distances about their median place (their held position is the
+    style's expression, :mod:`stylehead.face.expression`); gaps without a face bridged linearly."""
+    frames = np.flatnonzero(track.valid)
+    if len(frames) < 2:
+        raise StyleheadError("The style video shows a face in fewer than 2 frames; head motion cannot be measured.")
+    face = to_face_frame(track.landmarks[frames], track.pose[frames], track.image_size)
+    brows = face[:, list(BROW_POINTS)] / np.maximum(interocular_distance(face), 1e-6)[:, None, None]
+    brows = np.clip(brows - np.median(brows, axis=0), -MAX_BROW_MOTION, MAX_BROW_MOTION)
+    times = frames / track.fps
+    count = max(2, round(float(times[-1] - times[0]) * fps) + 1)
+    at = times[0] + np.arange(count) / fps
+    flat = brows.reshape(len(frames), -1)
+    return np.stack([np.interp(at, times, column) for column in flat.T], 1).reshape(count, -1, 3).astype(np.float32)
 
 
 def pose_speed(track: Track) -> float:
