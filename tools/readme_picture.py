@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from stylehead import StyleHeadPipeline
+from stylehead.face.expression import retarget
 from stylehead.face.landmarks import mouth_opening
 from stylehead.media import read_audio, read_image
 from stylehead.media.image import write_image
@@ -35,11 +36,12 @@ def main() -> None:
     audio = read_audio(EXAMPLES / "speech.wav")
     picture = read_image(EXAMPLES / "portrait.png")
     portrait = Portrait.from_image(picture, "portrait.png", pipe.style_models.rest_estimate)
-    renderer = WarpRenderer(portrait, RenderConfig(size=512))
     options = AnimateOptions(seed=args.seed)
     styles = [("default motion", None)] + [(name, load_style(name, pipe.style_models)) for name in pipe.preset_names()]
     columns, moments = [], None
     for name, pack in styles:
+        shown = portrait.with_rest(retarget(portrait.rest, pack.face_expression)) if pack is not None else portrait
+        renderer = WarpRenderer(shown, RenderConfig(size=512))  # as the pipeline draws it: the style's expression
         targets = renderer.targets(pipe.motion(audio, options, pack))
         if moments is None:  # the default motion's widest-open frame, and one 2 s later
             widest = int(np.argmax(mouth_opening(targets.landmarks)))
