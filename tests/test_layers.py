@@ -72,3 +72,22 @@ def test_render_takes_motion_as_data():
     reads = {module for path in sorted((PACKAGE / "render").rglob("*.py")) for module, _ in imports(path)
              if module.startswith("stylehead.motion")}  # fmt: skip
     assert reads <= {"stylehead.motion.data"}, reads
+
+
+def test_every_import_of_the_package_resolves_in_scripts_tests_and_the_app():
+    """Scripts run in their own process (train/, benchmarks/, tools/): a name moved in the package must not
+    leave them importing it from where it was."""
+    import importlib
+
+    repo = PACKAGE.parent
+    scripts = [*repo.glob("train/*.py"), *repo.glob("benchmarks/*.py"), *repo.glob("tools/*.py"),
+               *repo.glob("tests/*.py"), repo / "app.py"]  # fmt: skip
+    missing = []
+    for path in scripts:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("stylehead"):
+                module = importlib.import_module(node.module)
+                missing += [f"{path.relative_to(repo)}:{node.lineno}: {node.module}.{alias.name}"
+                            for alias in node.names if not hasattr(module, alias.name)
+                            and importlib.util.find_spec(f"{node.module}.{alias.name}") is None]  # fmt: skip
+    assert not missing, "\n".join(missing)

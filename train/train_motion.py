@@ -21,8 +21,8 @@ from stylehead.audio.inputs import input_dim
 from stylehead.evaluation.lipsync import LoudnessBaseline, score_clip, summarise
 from stylehead.face.landmarks import MOUTH
 from stylehead.face.rest_shape import displacements
+from stylehead.motion.data import LOWER_JAW
 from stylehead.motion.mouth_eye_generator import (
-    LOWER_JAW,
     MouthEyeGenerator,
     MouthEyeGeneratorConfig,
     concordance_loss,
