@@ -40,7 +40,7 @@ def _download(repo_id: str) -> Path:
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
     try:
-        return Path(snapshot_download(repo_id, allow_patterns=["*.json", "*.safetensors", "*.md"]))
+        return Path(snapshot_download(repo_id, allow_patterns=["*.json", "*.safetensors", "*.md", "*.jpg"]))
     except LocalEntryNotFoundError:
         raise StyleheadError(
             f"The weights {repo_id} are not in the local Hugging Face cache and the Hub cannot be reached; "

@@ -3,13 +3,44 @@
 
     python train/presets_card.py --presets stylehead/weights/presets --config train/configs/presets.yaml \
         --report runs/style_eval.json
+
+Beside the card, ``<preset>.jpg`` shows each preset: its reference's four Style Reference Images as
+landmark maps (no one's picture is stored or shown) above the bundled example portrait speaking the
+bundled speech in that style, at four moments.
 """
 
 import argparse
 import json
 from pathlib import Path
 
+import cv2
+import numpy as np
 import yaml
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+TILE = 160
+
+
+def preview(pipe, pack, path: Path) -> Path:
+    """``path``: the pack's reference maps above the example portrait in its style, four moments (JPEG)."""
+    from stylehead.face.expression import retarget
+    from stylehead.media import read_audio, read_image
+    from stylehead.media.image import write_image
+    from stylehead.options import AnimateOptions
+    from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
+    from stylehead.style.preview import reference_maps
+
+    def tile(image: np.ndarray) -> np.ndarray:
+        return cv2.resize(image, (TILE, TILE), interpolation=cv2.INTER_AREA)
+
+    portrait = Portrait.from_image(read_image(EXAMPLES / "portrait.png"), "portrait.png",
+                                   pipe.style_models.rest_estimate)  # fmt: skip
+    renderer = WarpRenderer(portrait.with_rest(retarget(portrait.rest, pack.face_expression)), RenderConfig(size=512))
+    targets = renderer.targets(pipe.motion(read_audio(EXAMPLES / "speech.wav"), AnimateOptions(), pack))
+    moments = np.linspace(0, len(targets.landmarks) - 1, 6)[1:-1].round().astype(int)
+    styled = [tile(renderer.render(targets.landmarks[i], targets.head[i])) for i in moments]
+    maps = [tile(image) for image, _ in reference_maps(pack)]
+    return write_image(path, np.concatenate([np.concatenate(maps, 1), np.concatenate(styled, 1)], 0))
 
 
 def main() -> None:
@@ -19,7 +50,10 @@ def main() -> None:
     parser.add_argument("--report", type=Path, required=True, help="`stylehead evaluate style` JSON")
     args = parser.parse_args()
 
+    from stylehead import StyleHeadPipeline
     from stylehead.style.pack import StylePack
+
+    pipe = StyleHeadPipeline.from_pretrained()
 
     config = yaml.safe_load(args.config.read_text())
     rows = {row["reference"]: row for row in json.loads(args.report.read_text())["references"]}
@@ -28,7 +62,8 @@ def main() -> None:
         "",
         "Each preset is a style pack (`stylehead.style.pack`): weight changes of the mouth and eye generators' "
         "decoders (float16), the reference's head motion (its tracked pose at 60 fps, which the style replays "
-        "at the spread and speed below), blink rate and duration, and the landmarks of four "
+        "at the spread and speed below), blink rate and duration, where the reference's brows, eyelids and "
+        "mouth corners sit and how its brows move, and the landmarks of four "
         "reference frames. Motion only: no image of anyone is stored. Learned with "
         f"`accelerate launch train/learn_style.py --config {args.config}` from the clips below (from "
         "`../shared/data`, gathered from public repositories' example folders).",
@@ -37,9 +72,12 @@ def main() -> None:
         "| not learned |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
-    metrics = []
+    metrics, previews = [], []
     for entry in config["references"]:
         pack = StylePack.load(args.presets / f"{entry['name']}.safetensors")
+        image = preview(pipe, pack, args.presets / f"{pack.name}.jpg")
+        previews += [f"**{pack.name}** ({entry['description']}): its reference's four Style Reference Images, "
+                     "then the bundled example in this style", "", f"![{pack.name}]({image.name})", ""]
         std = ", ".join(f"{v:.1f}" for v in pack.pose_std[:3])
         lines.append(f"| `{pack.name}` | {pack.source} | {pack.licence} | {std} | {pack.pose_speed:.1f} | "
                      f"{pack.blink_rate_per_minute:.1f} | {'; '.join(pack.not_learned) or 'nothing'} |")  # fmt: skip
@@ -52,6 +90,7 @@ def main() -> None:
         else:
             metrics.append(f"| `{pack.name}` | (its reference is a training clip: not in the style evaluation) "
                            "| | | | | |")  # fmt: skip
+    lines += ["", "## What each preset looks like", "", *previews]
     lines += [
         "",
         "## Metrics",
