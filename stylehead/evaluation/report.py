@@ -6,9 +6,11 @@ table reads alike and every JSON file is written the same way (atomically: a rep
 """
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from stylehead.errors import StyleheadError
 from stylehead.media.files import atomic_output
 
 
@@ -41,3 +43,20 @@ def write_report(report: dict, output: Path) -> Path:
     with atomic_output(output, suffix=".json") as partial:
         Path(partial).write_text(json.dumps(report, indent=1))
     return output
+
+
+def score_each(items: Sequence[Path], score: Callable[[int, Path], dict], label: str,
+               progress: Callable[[dict], None] | None = None) -> tuple[list[dict], list[dict]]:  # fmt: skip
+    """(rows, skipped): ``score(index, item)`` for each item; an item that cannot be scored (one
+    :class:`StyleheadError`) is listed under ``label`` with the reason, and the evaluation goes on."""
+    rows, skipped = [], []
+    for index, item in enumerate(items):
+        try:
+            row = score(index, Path(item))
+        except StyleheadError as err:
+            skipped.append({label: Path(item).name, "reason": str(err)})
+            continue
+        rows.append(row)
+        if progress is not None:
+            progress(row)
+    return rows, skipped

@@ -28,7 +28,7 @@ import numpy as np
 
 from stylehead.errors import StyleheadError
 from stylehead.evaluation.metrics import style_metrics
-from stylehead.evaluation.report import Column
+from stylehead.evaluation.report import Column, score_each
 from stylehead.face.expression import retarget
 from stylehead.face.pose import estimate_pose, relative_pose
 from stylehead.face.tracking import Track, track_video
@@ -114,18 +114,12 @@ def evaluate_style(references: list[Path], audio: list[Path], models: StyleModel
     """Score every reference; ``{"summary": {method: metrics, "improvement": ...}, "references": [...]}``."""
     if not audio:
         raise StyleheadError("No driving audio was given.")
-    rows, skipped = [], []
-    for index, path in enumerate(references):
-        choices = [a for a in audio if a.stem != path.stem] or audio
-        driving = choices[index % len(choices)]
-        try:
-            row = evaluate_reference(Path(path), Path(driving), models, seed, config)
-        except StyleheadError as err:
-            skipped.append({"reference": Path(path).name, "reason": str(err)})
-            continue
-        rows.append(row)
-        if progress is not None:
-            progress(row)
+
+    def score(index: int, path: Path) -> dict:
+        choices = [a for a in audio if a.stem != path.stem] or audio  # never the reference's own audio
+        return evaluate_reference(path, Path(choices[index % len(choices)]), models, seed, config)
+
+    rows, skipped = score_each(references, score, "reference", progress)
     return {"summary": summarise(rows) if rows else {}, "references": rows, "skipped": skipped}
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from stylehead.errors import StyleheadError
 from stylehead.evaluation.metrics import cpbd, talking_head_metrics
-from stylehead.evaluation.report import Column
+from stylehead.evaluation.report import Column, score_each
 from stylehead.face.landmarks import mouth_opening
 from stylehead.face.tracking import track_video
 from stylehead.media import SAMPLE_RATE, read_audio, read_frames
@@ -90,17 +90,9 @@ def evaluate_clip(path: Path, pipeline: StyleHeadPipeline, work_dir: Path, seed:
 def evaluate_talking_head(clips: list[Path], pipeline: StyleHeadPipeline, seed: int = 0,
                           progress: Callable[[dict], None] | None = None, **controls) -> dict:  # fmt: skip
     """Score every clip; ``{"summary": {method: metrics}, "clips": [...], "skipped": [...]}``."""
-    rows, skipped = [], []
     with tempfile.TemporaryDirectory(prefix="stylehead-eval-") as work:
-        for path in clips:
-            try:
-                row = evaluate_clip(Path(path), pipeline, Path(work), seed=seed, **controls)
-            except StyleheadError as err:
-                skipped.append({"clip": Path(path).name, "reason": str(err)})
-                continue
-            rows.append(row)
-            if progress is not None:
-                progress(row)
+        rows, skipped = score_each(clips, lambda _, path: evaluate_clip(path, pipeline, Path(work), seed=seed,
+                                                                        **controls), "clip", progress)  # fmt: skip
     summary = {}
     if rows:
         for method in METHODS:
