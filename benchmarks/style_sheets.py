@@ -18,12 +18,11 @@ import numpy as np
 import yaml
 
 from stylehead import AnimateOptions, StyleHeadPipeline
-from stylehead.face.expression import retarget
 from stylehead.media import read_audio, read_frames, read_image
 from stylehead.media.ffmpeg import probe
 from stylehead.media.image import write_image
 from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
-from stylehead.style.library import load_style
+from stylehead.style.library import load_style, styled_portrait
 
 REPO = Path(__file__).resolve().parents[1]
 TILE = 192
@@ -50,8 +49,7 @@ def styled_rows(pipe: StyleHeadPipeline, portrait: Portrait, pack, audio: np.nda
     rows = []
     for label, style in (("default", None), (f"style x{strength:g}", pack)):
         options = AnimateOptions(style_strength=strength)
-        shown = portrait.with_rest(retarget(portrait.rest, style.face_expression, strength)) if style else portrait
-        renderer = WarpRenderer(shown, RenderConfig(size=512))
+        renderer = WarpRenderer(styled_portrait(portrait, style, strength), RenderConfig(size=512))
         targets = renderer.targets(pipe.motion(audio, options, style))
         at = np.linspace(0, len(targets.landmarks) - 1, MOMENTS + 2)[1:-1].round().astype(int)
         rows.append(np.concatenate([tile(renderer.render(targets.landmarks[i], targets.head[i]), label if k == 0

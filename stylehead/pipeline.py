@@ -32,7 +32,6 @@ import torch
 from safetensors.numpy import save_file
 
 from stylehead.errors import StyleheadError
-from stylehead.face.expression import retarget
 from stylehead.face.rest_shape import RestEstimate
 from stylehead.hub import resolve_weights
 from stylehead.media import SAMPLE_RATE, VideoWriter, check_writable, read_audio, read_image
@@ -47,7 +46,7 @@ from stylehead.render.neural_inputs import INPUT_CHANNELS
 from stylehead.render.neural_renderer import NeuralRenderer
 from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
 from stylehead.safe_loading import load_component
-from stylehead.style.library import load_style, styled
+from stylehead.style.library import load_style, styled, styled_portrait
 from stylehead.style.models import StyleModels
 from stylehead.style.pack import StylePack
 from stylehead.weights_index import WeightsIndex, generator_folder, write_index
@@ -228,8 +227,7 @@ class StyleHeadPipeline:
                 pack = load_style(style, self.style_models, progress=style_progress)
             notes += [f"The style {pack.name!r} could not learn {item}." for item in pack.not_learned]
         with _timed(timings, "face"):
-            if pack is not None:  # the style's persistent expression, retargeted to this face
-                portrait = portrait.with_rest(retarget(portrait.rest, pack.face_expression, options.style_strength))
+            portrait = styled_portrait(portrait, pack, options.style_strength)  # the style's expression, on this face
             frames = self._renderer(options.renderer, portrait, RenderConfig(mode=options.mode,
                                     size=parse_size(options.size)), pack)  # fmt: skip
         with _timed(timings, "motion"):

@@ -14,13 +14,12 @@ import cv2
 import numpy as np
 
 from stylehead import StyleHeadPipeline
-from stylehead.face.expression import retarget
 from stylehead.face.landmarks import mouth_opening
 from stylehead.media import read_audio, read_image
 from stylehead.media.image import write_image
 from stylehead.options import AnimateOptions
 from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
-from stylehead.style.library import load_style
+from stylehead.style.library import load_style, styled_portrait
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 TILE = 200
@@ -40,8 +39,7 @@ def main() -> None:
     styles = [("default motion", None)] + [(name, load_style(name, pipe.style_models)) for name in pipe.preset_names()]
     columns, moments = [], None
     for name, pack in styles:
-        shown = portrait.with_rest(retarget(portrait.rest, pack.face_expression)) if pack is not None else portrait
-        renderer = WarpRenderer(shown, RenderConfig(size=512))  # as the pipeline draws it: the style's expression
+        renderer = WarpRenderer(styled_portrait(portrait, pack), RenderConfig(size=512))  # as the pipeline draws it
         targets = renderer.targets(pipe.motion(audio, options, pack))
         if moments is None:  # the default motion's widest-open frame, and one 2 s later
             widest = int(np.argmax(mouth_opening(targets.landmarks)))

@@ -21,22 +21,19 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 TILE = 160
 
 
-def preview(pipe, pack, path: Path) -> Path:
-    """``path``: the pack's reference maps above the example portrait in its style, four moments (JPEG)."""
-    from stylehead.face.expression import retarget
-    from stylehead.media import read_audio, read_image
+def preview(pipe, pack, portrait, audio: np.ndarray, path: Path) -> Path:
+    """``path``: the pack's reference maps above ``portrait`` speaking ``audio`` in its style, four moments (JPEG)."""
     from stylehead.media.image import write_image
     from stylehead.options import AnimateOptions
-    from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
+    from stylehead.render.warp_renderer import RenderConfig, WarpRenderer
+    from stylehead.style.library import styled_portrait
     from stylehead.style.preview import reference_maps
 
     def tile(image: np.ndarray) -> np.ndarray:
         return cv2.resize(image, (TILE, TILE), interpolation=cv2.INTER_AREA)
 
-    portrait = Portrait.from_image(read_image(EXAMPLES / "portrait.png"), "portrait.png",
-                                   pipe.style_models.rest_estimate)  # fmt: skip
-    renderer = WarpRenderer(portrait.with_rest(retarget(portrait.rest, pack.face_expression)), RenderConfig(size=512))
-    targets = renderer.targets(pipe.motion(read_audio(EXAMPLES / "speech.wav"), AnimateOptions(), pack))
+    renderer = WarpRenderer(styled_portrait(portrait, pack), RenderConfig(size=512))
+    targets = renderer.targets(pipe.motion(audio, AnimateOptions(), pack))
     moments = np.linspace(0, len(targets.landmarks) - 1, 6)[1:-1].round().astype(int)
     styled = [tile(renderer.render(targets.landmarks[i], targets.head[i])) for i in moments]
     maps = [tile(image) for image, _ in reference_maps(pack)]
@@ -51,9 +48,14 @@ def main() -> None:
     args = parser.parse_args()
 
     from stylehead import StyleHeadPipeline
+    from stylehead.media import read_audio, read_image
+    from stylehead.render.warp_renderer import Portrait
     from stylehead.style.pack import StylePack
 
     pipe = StyleHeadPipeline.from_pretrained()
+    example = Portrait.from_image(read_image(EXAMPLES / "portrait.png"), "portrait.png",
+                                  pipe.style_models.rest_estimate)  # fmt: skip
+    speech = read_audio(EXAMPLES / "speech.wav")
 
     config = yaml.safe_load(args.config.read_text())
     rows = {row["reference"]: row for row in json.loads(args.report.read_text())["references"]}
@@ -75,7 +77,7 @@ def main() -> None:
     metrics, previews = [], []
     for entry in config["references"]:
         pack = StylePack.load(args.presets / f"{entry['name']}.safetensors")
-        image = preview(pipe, pack, args.presets / f"{pack.name}.jpg")
+        image = preview(pipe, pack, example, speech, args.presets / f"{pack.name}.jpg")
         previews += [f"**{pack.name}** ({entry['description']}): its reference's four Style Reference Images, "
                      "then the bundled example in this style", "", f"![{pack.name}]({image.name})", ""]
         std = ", ".join(f"{v:.1f}" for v in pack.pose_std[:3])

@@ -29,14 +29,13 @@ import numpy as np
 from stylehead.errors import StyleheadError
 from stylehead.evaluation.metrics import style_metrics
 from stylehead.evaluation.report import Column, score_each
-from stylehead.face.expression import retarget
 from stylehead.face.pose import estimate_pose, relative_pose
 from stylehead.face.tracking import Track, track_video
 from stylehead.media import SAMPLE_RATE, read_audio, read_frames
 from stylehead.motion.data import MotionControls, resample_motion
 from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
 from stylehead.style.learn import LearnStyleConfig, learn_style
-from stylehead.style.library import styled
+from stylehead.style.library import styled, styled_portrait
 from stylehead.style.models import StyleModels
 
 METHODS = ("neutral", "transferred")
@@ -92,7 +91,7 @@ def evaluate_reference(path: Path, audio_path: Path, models: StyleModels, seed: 
     methods = {"neutral": (models.motion, base), "transferred": styled(models.motion, pack, base)}
     row = {"reference": path.name, "audio": audio_path.name, "seconds": round(seconds, 2),
            "learned": pack.learned, "not_learned": pack.not_learned}  # fmt: skip
-    styled_renderer = WarpRenderer(portrait.with_rest(retarget(portrait.rest, pack.face_expression)), renderer.config)
+    styled_renderer = WarpRenderer(styled_portrait(portrait, pack), renderer.config)
     for method, (model, controls) in methods.items():
         motion = resample_motion(model(audio, controls), track.fps)
         landmarks = (styled_renderer if method == "transferred" else renderer).targets(motion).landmarks

@@ -7,9 +7,11 @@ from pathlib import Path
 import numpy as np
 
 from stylehead.errors import StyleheadError
+from stylehead.face.expression import retarget
 from stylehead.motion.audio_to_motion import AudioToMotion
 from stylehead.motion.blinks import BlinkConfig
 from stylehead.motion.data import MotionControls
+from stylehead.render.warp_renderer import Portrait
 from stylehead.style.learn import learn_style
 from stylehead.style.models import PACK_SUFFIX, StyleModels
 from stylehead.style.pack import StylePack
@@ -52,3 +54,11 @@ def styled(motion_model: AudioToMotion, pack: StylePack, controls: MotionControl
     )  # fmt: skip
     deltas = pack.deltas if strength == 1 else {key: value * np.float32(strength) for key, value in pack.deltas.items()}
     return motion_model.with_style(deltas, pack.base), controls
+
+
+def styled_portrait(portrait: Portrait, pack: StylePack | None, strength: float = 1.0) -> Portrait:
+    """The portrait with the style's persistent expression retargeted onto its rest at ``strength``
+    (:mod:`stylehead.face.expression`); the portrait itself without a style."""
+    if pack is None:
+        return portrait
+    return portrait.with_rest(retarget(portrait.rest, pack.face_expression, strength))
