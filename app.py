@@ -13,6 +13,7 @@ only a preset or one this session learned, and the app is never shared publicly 
 
 import contextlib
 import functools
+import math
 import os
 import shutil
 import tempfile
@@ -146,12 +147,21 @@ def control(name: str, **overrides):
 def _options(**values) -> AnimateOptions:
     """The controls as the page (or an API caller) sent them → checked options; whole numbers for integer options."""
     for spec in OPTION_SPECS.values():
-        value = values.get(spec.name)
-        if spec.kind is int and spec.choices is None and isinstance(value, float) and value.is_integer():
-            values[spec.name] = int(value)
-        if spec.name == "fps" and isinstance(value, (float, str)) and str(value).replace(".0", "").isdigit():
-            values[spec.name] = int(float(value))
+        if spec.kind is int and spec.name in values:
+            values[spec.name] = _whole(values[spec.name])
     return AnimateOptions(**values).validate()
+
+
+def _whole(value):
+    """A whole number sent as a float or as text (``30.0``, ``"30"``) → int; anything else as it came (the
+    options' check then names what is wrong with it)."""
+    if isinstance(value, bool) or not isinstance(value, (float, str)):
+        return value
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return int(number) if math.isfinite(number) and number.is_integer() else value
 
 
 def _path(value) -> str | None:

@@ -9,6 +9,7 @@ style's learned blink rate is used unless the user sets one.
 
 import argparse
 import dataclasses
+import functools
 import math
 import typing
 from dataclasses import dataclass, field
@@ -87,8 +88,9 @@ class AnimateOptions:
         return dataclasses.replace(self, **changes)
 
 
-def option_specs() -> list[OptionSpec]:
-    """Every option of :class:`AnimateOptions`, in order, with its metadata."""
+@functools.cache
+def option_specs() -> tuple[OptionSpec, ...]:
+    """Every option of :class:`AnimateOptions`, in order, with its metadata (read once from the declaration)."""
     specs = []
     for item in dataclasses.fields(AnimateOptions):
         arguments = typing.get_args(item.type)
@@ -96,7 +98,7 @@ def option_specs() -> list[OptionSpec]:
         kind = next(a for a in arguments if a is not type(None)) if optional else item.type
         meta = dict(item.metadata)
         specs.append(OptionSpec(item.name, item.default, meta.pop("help"), meta.pop("label"), kind, optional, **meta))
-    return specs
+    return tuple(specs)
 
 
 def check_value(spec: OptionSpec, value: Any) -> None:
