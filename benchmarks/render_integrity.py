@@ -35,7 +35,7 @@ from stylehead.motion.audio_to_motion import AudioToMotion
 from stylehead.motion.data import MotionControls, resample_motion
 from stylehead.render.integrity import folded
 from stylehead.render.warp_renderer import Portrait, RenderConfig, WarpRenderer
-from stylehead.style.library import load_style, styled
+from stylehead.style.library import load_style, styled, styled_portrait
 from stylehead.style.models import StyleModels
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -136,7 +136,7 @@ def main() -> None:
         for suffix, controls in variants:
             motion_model, controls = (model, controls) if pack is None else styled(model, pack, controls, None)
             motion = resample_motion(motion_model(audio, controls), FPS)
-            motions.append((f"{audio_path.stem[:14]} {style_name}{suffix} seed {seed}", motion))
+            motions.append((f"{audio_path.stem[:14]} {style_name}{suffix} seed {seed}", motion, pack))
 
     rows, worst_frames, openings, totals = [], [], [], {"folded": 0, "outside": 0, "jumps": 0}
     backgrounds = []
@@ -144,9 +144,12 @@ def main() -> None:
     for portrait_path in args.portraits:
         portrait = Portrait.from_image(read_image(portrait_path), portrait_path.name)
         for mode in args.modes:
-            renderer = WarpRenderer(portrait, RenderConfig(mode=mode, size=args.size))
-            for label, motion in motions:
-                result = check(renderer, motion)
+            renderers = {}  # one per style: the portrait with that style's expression, as the pipeline draws it
+            for label, motion, pack in motions:
+                if id(pack) not in renderers:
+                    renderers[id(pack)] = WarpRenderer(styled_portrait(portrait, pack),
+                                                       RenderConfig(mode=mode, size=args.size))  # fmt: skip
+                result = check(renderers[id(pack)], motion)
                 for key in totals:
                     totals[key] += result[key]
                 backgrounds.append(result["background"])

@@ -38,24 +38,26 @@ def test_wild_motion_neither_folds_nor_reads_outside_the_picture(example, mode):
 
 
 def test_styles_and_extreme_controls_render_cleanly(example, speech_path):
-    """Every preset and the extreme controls on the example portrait: no fold, no outside sample, no face
-    jump, and the background beyond the band stays still."""
+    """Every preset (drawn as the pipeline draws it, with its expression) and the extreme controls on the example
+    portrait: no fold, no outside sample, no face jump, and the background beyond the band stays still."""
     from stylehead.media import read_audio
     from stylehead.motion.data import MotionControls, resample_motion
     from stylehead.render.warp_renderer import RenderConfig, WarpRenderer
-    from stylehead.style.library import load_style, styled
+    from stylehead.style.library import load_style, styled, styled_portrait
     from stylehead.style.models import StyleModels
 
     models = StyleModels.from_pretrained()
     model = models.motion
     audio = read_audio(speech_path)[: 2 * 16_000]
-    runs = [(model, MotionControls(head_motion_scale=3.0)), (model, MotionControls(mouth_scale=2.0))]
-    runs += [styled(model, load_style(name, models), MotionControls(seed=1), None) for name in models.preset_names()]
-    renderers = [WarpRenderer(example, RenderConfig(mode=mode, size=256)) for mode in ("crop", "full")]
+    runs = [(None, model, MotionControls(head_motion_scale=3.0)), (None, model, MotionControls(mouth_scale=2.0))]
+    for name in models.preset_names():
+        pack = load_style(name, models)
+        runs.append((pack, *styled(model, pack, MotionControls(seed=1), None)))
     backgrounds = []
-    for motion_model, controls in runs:
+    for pack, motion_model, controls in runs:
         motion = resample_motion(motion_model(audio, controls), 30)
-        for renderer in renderers:
+        for mode in ("crop", "full"):
+            renderer = WarpRenderer(styled_portrait(example, pack), RenderConfig(mode=mode, size=256))
             result = check(renderer, motion)
             assert (result["folded"], result["outside"], result["jumps"]) == (0, 0, 0), controls
             backgrounds.append(result["background"])
