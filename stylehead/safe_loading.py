@@ -75,7 +75,7 @@ def read_header(path: str | Path, what: str = "a safetensors file", max_header_b
         raise StyleheadError(f"{path.name} could not be read ({err.strerror}); check the file.") from None
     try:
         header = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         raise StyleheadError(f"{invalid}: it is not a safetensors file (a pickle or another format?).") from None
     if not isinstance(header, dict):
         raise StyleheadError(f"{invalid}: its header is not a table of tensors.")

@@ -187,7 +187,7 @@ def test_a_pack_keeps_its_expression_and_refuses_an_absurd_one(tmp_path):
         metadata = handle.metadata()
     assert metadata["version"] == "3"
     save_file(tensors, str(tmp_path / "absurd.safetensors"), metadata=metadata)
-    with pytest.raises(StyleheadError, match="expression is out of range"):
+    with pytest.raises(StyleheadError, match="expression reaches 5, outside -1 to 1"):
         StylePack.load(tmp_path / "absurd.safetensors")
 
 

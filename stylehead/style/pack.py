@@ -22,29 +22,25 @@ import numpy as np
 
 from stylehead.errors import StyleheadError
 from stylehead.face.expression import expression_of
-from stylehead.safe_loading import check_tensors, read_header
+from stylehead.safe_loading import check_tensors as check_layout
+from stylehead.safe_loading import read_header
+from stylehead.style.pack_checks import (
+    BROWS,
+    DELTA_PREFIX,
+    EXPRESSION,
+    MAX_TRACK_FRAMES,
+    REQUIRED,
+    TRACK,
+    check_tensors,
+    parse_header,
+    track_shape_ok,
+)
 
 FORMAT = "stylehead-style"
 VERSION = "3"  # written when the pack has an expression; "1" (no track) and "2" (no expression) are still read
 READABLE_VERSIONS = ("1", "2", "3")
-TRACK = "pose.track"  # (N, 6) float32 at 60 fps, from version 2
-EXPRESSION = "expression"  # (68, 3) float32 interocular distances (stylehead.face.expression), from version 3
-BROWS = "brows.track"  # (N, 10, 3) float32 interocular distances, the frames of pose.track, from version 3
-MAX_EXPRESSION = 1.0  # no expression offset is anywhere near an interocular distance
-MAX_TRACK_FRAMES = 60 * 600  # ten minutes at 60 fps
 MAX_HEADER_BYTES = 1 << 20  # safetensors header (tensor index + metadata): 1 MiB is plenty for a style
 MAX_FILE_BYTES = 200 << 20
-REQUIRED = {
-    "references.landmarks": ((4, 68, 2), np.float32),
-    "references.face_points": ((4, 68, 3), np.float32),
-    "pose.mean": ((6,), np.float32),
-    "pose.std": ((6,), np.float32),
-    "pose.speed": ((1,), np.float32),
-    "blink.rate_per_minute": ((1,), np.float32),
-    "blink.duration": ((1,), np.float32),
-}
-DELTA_PREFIX = "delta."
-DELTA_DTYPES = (np.float32, np.float16)
 
 
 @dataclass
@@ -97,7 +93,7 @@ class StylePack:
         if self.brow_track is not None:
             tensors[BROWS] = np.ascontiguousarray(self.brow_track, np.float32)
         tensors.update({DELTA_PREFIX + key: np.ascontiguousarray(value) for key, value in self.deltas.items()})
-        _check_tensors(tensors, Path(path).name)
+        check_tensors(tensors, Path(path).name)
         header = {"name": self.name, "source": self.source, "licence": self.licence, "learned": self.learned,
                   "not_learned": self.not_learned, "metrics": self.metrics, "base": self.base}  # fmt: skip
         path = Path(path)
@@ -116,17 +112,12 @@ class StylePack:
 
         path = Path(path)
         metadata = read_metadata(path)
+        header = parse_header(metadata.get("header", ""), path.name)
         try:
             tensors = load_file(str(path))
         except (SafetensorError, OSError, ValueError) as err:
             raise StyleheadError(f"{path.name} is not a valid style pack ({err}).") from None
-        _check_tensors(tensors, path.name)
-        try:
-            header = json.loads(metadata.get("header", ""))
-        except json.JSONDecodeError:
-            raise StyleheadError(f"{path.name} is not a valid style pack: its header is not JSON.") from None
-        if not isinstance(header, dict) or not isinstance(header.get("name"), str) or not header["name"]:
-            raise StyleheadError(f"{path.name} is not a valid style pack: it has no name.")
+        check_tensors(tensors, path.name)
         return cls(
             name=header["name"],
             reference_landmarks=tensors["references.landmarks"],
@@ -168,51 +159,8 @@ def read_metadata(path: Path) -> dict[str, str]:
     if version == "3":
         expected[EXPRESSION] = ((68, 3), np.float32)
         expected[BROWS] = (None, np.float32)
-    check_tensors(header, expected, path.name, "a valid style pack", extra_prefix=DELTA_PREFIX)
-    if version in ("2", "3") and not _track_shape_ok(header.tensors[TRACK].shape):
+    check_layout(header, expected, path.name, "a valid style pack", extra_prefix=DELTA_PREFIX)
+    if version in ("2", "3") and not track_shape_ok(header.tensors[TRACK].shape):
         raise StyleheadError(f"{path.name} is not a valid style pack: {TRACK} is {list(header.tensors[TRACK].shape)}, "
                              f"not [frames, 6] with 2 to {MAX_TRACK_FRAMES} frames.")  # fmt: skip
     return metadata
-
-
-def _track_shape_ok(shape: tuple[int, ...]) -> bool:
-    return len(shape) == 2 and shape[1] == 6 and 2 <= shape[0] <= MAX_TRACK_FRAMES
-
-
-def _check_tensors(tensors: dict[str, np.ndarray], name: str) -> None:
-    for key, (shape, dtype) in REQUIRED.items():
-        if key not in tensors:
-            raise StyleheadError(f"{name} is not a valid style pack: {key} is missing.")
-        value = tensors[key]
-        if value.shape != shape or value.dtype != dtype:
-            raise StyleheadError(f"{name} is not a valid style pack: {key} is {value.dtype}{list(value.shape)}, "
-                                 f"not {np.dtype(dtype)}{list(shape)}.")  # fmt: skip
-    if TRACK in tensors:
-        track = tensors[TRACK]
-        if track.dtype != np.float32 or not _track_shape_ok(track.shape):
-            raise StyleheadError(f"{name} is not a valid style pack: {TRACK} is {track.dtype}{list(track.shape)}, "
-                                 f"not float32[frames, 6] with 2 to {MAX_TRACK_FRAMES} frames.")  # fmt: skip
-    if EXPRESSION in tensors:
-        expression = tensors[EXPRESSION]
-        if expression.dtype != np.float32 or expression.shape != (68, 3):
-            raise StyleheadError(f"{name} is not a valid style pack: {EXPRESSION} is "
-                                 f"{expression.dtype}{list(expression.shape)}, not float32[68, 3].")  # fmt: skip
-        if np.isfinite(expression).all() and np.abs(expression).max() > MAX_EXPRESSION:
-            raise StyleheadError(f"{name} is not a valid style pack: its {EXPRESSION} is out of range.")
-    if BROWS in tensors:
-        brows, track = tensors[BROWS], tensors.get(TRACK)
-        if brows.dtype != np.float32 or brows.shape[1:] != (10, 3) or track is None or len(brows) != len(track):
-            raise StyleheadError(f"{name} is not a valid style pack: {BROWS} is {brows.dtype}{list(brows.shape)}, not "
-                                 f"float32[frames of {TRACK}, 10, 3].")  # fmt: skip
-        if np.isfinite(brows).all() and np.abs(brows).max() > MAX_EXPRESSION:
-            raise StyleheadError(f"{name} is not a valid style pack: its {BROWS} is out of range.")
-    for key, value in tensors.items():
-        if key not in REQUIRED and key not in (TRACK, EXPRESSION, BROWS) and not key.startswith(DELTA_PREFIX):
-            raise StyleheadError(f"{name} is not a valid style pack: unexpected tensor {key}.")
-        if key.startswith(DELTA_PREFIX) and value.dtype not in DELTA_DTYPES:
-            raise StyleheadError(f"{name} is not a valid style pack: {key} has dtype {value.dtype}.")
-        if not np.isfinite(value).all():
-            raise StyleheadError(f"{name} is not a valid style pack: {key} holds NaN or infinite values.")
-    negative = (tensors["pose.std"] < 0).any() or tensors["pose.speed"][0] < 0
-    if negative or tensors["blink.rate_per_minute"][0] < 0 or tensors["blink.duration"][0] <= 0:
-        raise StyleheadError(f"{name} is not a valid style pack: negative spreads or blink values.")
