@@ -1,18 +1,39 @@
 """The ``stylehead`` command line: ``python -m stylehead <command> ...``.
 
 User mistakes end with one line on stderr, ``error: <what is wrong and what to do>``, and exit
-code 2; there is no traceback for them. Anything else is a bug and is reported as one.
+code 2; there is no traceback for them (argparse's own complaints too: no usage block). Every number
+a flag takes is range-checked before any work. Ctrl-C and SIGTERM (a container stopping) both stop
+the work the same way: partial files and the encoder are removed, nothing is left at the output.
+Anything else is a bug and is reported as one.
 """
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from stylehead.errors import StyleheadError
-from stylehead.options import add_arguments, from_arguments
+from stylehead.options import add_arguments, bounded_number, from_arguments
 
 EXIT_USER_ERROR = 2
+EXIT_TERMINATED = 128 + signal.SIGTERM
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: raised where the program is, so that every ``finally`` and ``with`` cleans up."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, with its errors as one ``error: ...`` line (exit 2) rather than a usage block."""
+
+    def error(self, message: str) -> None:
+        sentence = message[:1].upper() + message[1:].rstrip(".")
+        self.exit(EXIT_USER_ERROR, f"error: {sentence}; see {self.prog} --help.\n")
 
 
 class _ProgressBar:
@@ -69,7 +90,7 @@ def cmd_track(args: argparse.Namespace) -> None:
     from stylehead.media import IMAGE_SUFFIXES, SAMPLE_RATE, VideoReader, check_writable, read_audio, read_image
 
     source = Path(args.input)
-    output = check_writable(args.output, overwrite=args.overwrite, inputs=(source,))
+    output = check_writable(args.output, overwrite=args.overwrite, inputs=(source,), suffixes=(".npz",))
     config = TrackerConfig(smooth=not args.no_smooth)
     audio = read_audio(source) if args.with_audio else None  # before tracking: fail fast without sound
     if source.suffix.lower() in IMAGE_SUFFIXES:
@@ -93,7 +114,7 @@ def cmd_track(args: argparse.Namespace) -> None:
             bar.close()
     if audio is not None:
         track.audio, track.sample_rate = audio, SAMPLE_RATE
-    track.save(output)
+    track.save(output, args.overwrite)
     if len(track) == 1:
         print(f"{source.name}: face found, 68 landmarks and head pose -> {output}")
         return
@@ -105,7 +126,6 @@ def cmd_motion(args: argparse.Namespace) -> None:
     """Generate motion from audio: an .npz of landmarks and pose, or an .mp4 of the facial map with sound."""
     import numpy as np
 
-    from stylehead.errors import StyleheadError
     from stylehead.media import check_writable, read_audio
     from stylehead.motion.audio_to_motion import AudioToMotion
     from stylehead.motion.blinks import BlinkConfig
@@ -113,9 +133,7 @@ def cmd_motion(args: argparse.Namespace) -> None:
     from stylehead.render.facial_map_video import posed_landmarks, write_landmark_video
 
     source = Path(args.audio)
-    output = check_writable(args.output, overwrite=args.overwrite, inputs=(source,))
-    if output.suffix.lower() not in (".npz", ".mp4"):
-        raise StyleheadError(f"{output.name} should end in .mp4 (a facial-map video) or .npz (the motion arrays).")
+    output = check_writable(args.output, overwrite=args.overwrite, inputs=(source,), suffixes=(".mp4", ".npz"))
     audio = read_audio(source, max_seconds=args.max_seconds)
     if np.abs(audio).max() < 1e-4:
         print(f"note: {source.name} is silent; the face will stay still.", file=sys.stderr)
@@ -127,12 +145,15 @@ def cmd_motion(args: argparse.Namespace) -> None:
     )  # fmt: skip
     motion = AudioToMotion.from_pretrained(args.weights)(audio, controls)
     if output.suffix.lower() == ".mp4":
-        write_landmark_video(motion, source, output, fps=args.fps)
+        write_landmark_video(motion, source, output, fps=args.fps, overwrite=args.overwrite)
     else:
         moved = resample_motion(motion, args.fps)
-        np.savez_compressed(output, landmarks=posed_landmarks(moved, 512), displacement=moved.displacement,
-                            points=np.array(moved.points), pose=moved.pose, blink=moved.blink,
-                            fps=np.float32(args.fps))  # fmt: skip
+        from stylehead.media.files import atomic_output
+
+        with atomic_output(output, suffix=".npz", overwrite=args.overwrite) as partial, open(partial, "wb") as handle:
+            np.savez_compressed(handle, landmarks=posed_landmarks(moved, 512), displacement=moved.displacement,
+                                points=np.array(moved.points), pose=moved.pose, blink=moved.blink,
+                                fps=np.float32(args.fps))  # fmt: skip
     print(f"{source.name}: {len(audio) / 16000:.1f} s of audio -> {output}")
 
 
@@ -175,7 +196,7 @@ def cmd_evaluate_lipsync(args: argparse.Namespace) -> None:
 
     folder = Path(args.clips)
     clips = _video_folder(folder)
-    output = check_writable(args.output, overwrite=args.overwrite)
+    output = check_writable(args.output, overwrite=args.overwrite, suffixes=(".json",))
     model = AudioToMotion.from_pretrained(args.weights)
     if args.style is not None:  # the generators as the style changes them: lip sync must survive a style
         from stylehead.motion.data import MotionControls
@@ -193,7 +214,7 @@ def cmd_evaluate_lipsync(args: argparse.Namespace) -> None:
     print("amplitude: generated/real spread of the mouth opening; closure: generated/real 5% quantile of it "
           "(medians over clips; 1 = like the real mouth)")
     print(f"{len(report['clips'])} clips scored, {len(report['skipped'])} skipped -> {output}")
-    write_report(report, output)
+    write_report(report, output, args.overwrite)
 
 
 def cmd_evaluate_renderer(args: argparse.Namespace) -> None:
@@ -209,7 +230,7 @@ def cmd_evaluate_renderer(args: argparse.Namespace) -> None:
     clips = sorted(folder.glob("*.npz")) if folder.is_dir() else []
     if not clips:
         raise StyleheadError(f"{folder} holds no prepared clips; make them with train/prepare_render_data.py.")
-    output = check_writable(args.output, overwrite=args.overwrite)
+    output = check_writable(args.output, overwrite=args.overwrite, suffixes=(".json",))
     generators = {}
     for path in args.generator or []:
         name = "neural" if len(args.generator) == 1 else f"neural:{Path(path).parent.name or Path(path).name}"
@@ -225,7 +246,7 @@ def cmd_evaluate_renderer(args: argparse.Namespace) -> None:
     print(format_table(rows, ["warp", *generators, "real", *(r for r in rows if r.startswith("ISP "))], TABLE,
                        "renderer"))  # fmt: skip
     print(f"mouth region winner: {report['mouth_winner']}; {len(clips)} clips on {report['device']} -> {output}")
-    write_report(report, output)
+    write_report(report, output, args.overwrite)
 
 
 def _video_folder(folder: Path, what: str = "videos with sound") -> list[Path]:
@@ -250,7 +271,7 @@ def cmd_evaluate_talking_head(args: argparse.Namespace) -> None:
     from stylehead.pipeline import StyleHeadPipeline
 
     clips = _video_folder(Path(args.clips))
-    output = check_writable(args.output, overwrite=args.overwrite)
+    output = check_writable(args.output, overwrite=args.overwrite, suffixes=(".json",))
     pipeline = StyleHeadPipeline.from_pretrained(args.weights)
     report = evaluate_talking_head(
         clips, pipeline, seed=args.seed, mouth_scale=args.mouth_scale, head_motion_scale=args.head_motion_scale,
@@ -263,7 +284,7 @@ def cmd_evaluate_talking_head(args: argparse.Namespace) -> None:
     print(f"commanded: the landmarks the renderer was given; their mouth opening spreads "
           f"{report['summary']['mouth_opening_std_ratio']:.2f}x the real one's (median over clips)")  # fmt: skip
     print(f"{len(report['clips'])} clips scored, {len(report['skipped'])} skipped -> {output}")
-    write_report(report, output)
+    write_report(report, output, args.overwrite)
 
 
 def cmd_learn_style(args: argparse.Namespace) -> None:
@@ -276,9 +297,7 @@ def cmd_learn_style(args: argparse.Namespace) -> None:
     from stylehead.style.models import StyleModels
 
     video = check_readable(args.video)
-    output = check_writable(args.output, overwrite=args.overwrite, inputs=(video,))
-    if output.suffix.lower() != ".safetensors":
-        raise StyleheadError(f"{output.name} should end in .safetensors (a style pack).")
+    output = check_writable(args.output, overwrite=args.overwrite, inputs=(video,), suffixes=(".safetensors",))
     started = time.perf_counter()
     models = StyleModels.from_pretrained(args.weights)
     config = LearnStyleConfig(max_seconds=args.max_seconds)
@@ -292,7 +311,7 @@ def cmd_learn_style(args: argparse.Namespace) -> None:
     pack.licence = args.licence or ""
     from stylehead.media.files import atomic_output
 
-    with atomic_output(output, suffix=".safetensors") as partial:
+    with atomic_output(output, suffix=".safetensors", overwrite=args.overwrite) as partial:
         pack.save(partial)
     std = ", ".join(f"{v:.1f}" for v in pack.pose_std[:3])
     print(f"{video.name}: style {pack.name!r} in {time.perf_counter() - started:.0f} s -> {output}")
@@ -317,7 +336,7 @@ def cmd_evaluate_style(args: argparse.Namespace) -> None:
     audio = sorted(p for p in folder.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES) if folder.is_dir() else []
     if not audio:
         raise StyleheadError(f"{folder} holds no audio files ({', '.join(AUDIO_SUFFIXES)}).")
-    output = check_writable(args.output, overwrite=args.overwrite)
+    output = check_writable(args.output, overwrite=args.overwrite, suffixes=(".json",))
     models = StyleModels.from_pretrained(args.weights)
 
     def show(row: dict) -> None:
@@ -346,7 +365,7 @@ def cmd_evaluate_style(args: argparse.Namespace) -> None:
         f"head pose within 35% of the reference's: {100 * within:.0f}% of references;"
         f" {len(report['references'])} scored, {len(report['skipped'])} skipped -> {output}"
     )
-    write_report(report, output)
+    write_report(report, output, args.overwrite)
 
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -366,7 +385,7 @@ def cmd_benchmark_speed(args: argparse.Namespace) -> None:
     if not image.exists() or not audio.exists():
         raise StyleheadError("The bundled examples are not beside this installation; pass --image and --audio.")
     check_readable(image), check_readable(audio)
-    output = check_writable(args.output, overwrite=args.overwrite)
+    output = check_writable(args.output, overwrite=args.overwrite, suffixes=(".json",))
     pipeline = StyleHeadPipeline.from_pretrained(args.weights)
     report = run_benchmark(pipeline, image, audio, args.long_minutes or None,
                            progress=lambda line: print(f"  {line}", file=sys.stderr))  # fmt: skip
@@ -381,7 +400,7 @@ def cmd_benchmark_speed(args: argparse.Namespace) -> None:
         print(f"{memory['minutes']:g} minutes of audio: peak memory {memory['peak_memory_mb']:.0f} MB "
               f"(python {memory['peak_memory_mb_python']:.0f} MB + encoder), "
               f"{memory['real_time_factor']:.2f}x real time")  # fmt: skip
-    write_report(report, output)
+    write_report(report, output, args.overwrite)
     print(f"-> {output}")
 
 
@@ -389,7 +408,8 @@ MOTION_OPTIONS = ("head_motion_scale", "mouth_scale", "blink_rate", "still", "se
 
 
 def _add_max_seconds(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--max-seconds", type=float, default=600.0, help="refuse longer audio")
+    parser.add_argument("--max-seconds", type=bounded_number(float, 0.5, 24 * 3600), default=600.0,
+                        help="refuse longer audio (seconds)")  # fmt: skip
 
 
 def _add_weights_and_overwrite(parser: argparse.ArgumentParser, output: str) -> None:
@@ -399,7 +419,7 @@ def _add_weights_and_overwrite(parser: argparse.ArgumentParser, output: str) -> 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="stylehead",
         description="Style transfer for 2D talking-head animation (arXiv 2303.09799).",
     )
@@ -438,7 +458,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(animate)  # every AnimateOptions field
     _add_max_seconds(animate)
     animate.add_argument("--generator", help="folder of a trained Style-Aware Generator (config.json and weights)")
-    animate.add_argument("--max-output-pixels", type=int, default=3840 * 2160,
+    animate.add_argument("--max-output-pixels", type=bounded_number(int, 0, 16384 * 16384), default=3840 * 2160,
                          help="refuse size 'original' for larger portraits (pixels a frame; 0: no limit)")  # fmt: skip
     animate.add_argument("--no-contact-sheet", action="store_true",
                          help="do not write <output>.contact.jpg, a sheet of 12 frames")  # fmt: skip
@@ -451,8 +471,10 @@ def build_parser() -> argparse.ArgumentParser:
     learn.add_argument("-o", "--output", required=True, help="the style pack to write (.safetensors)")
     learn.add_argument("--name", help="the style's name (default: the video's file name)")
     learn.add_argument("--licence", help="the reference video's licence, stored in the pack")
-    learn.add_argument("--max-seconds", type=float, default=120.0, help="refuse longer reference videos")
-    learn.add_argument("--steps", type=int, help="fine-tuning steps (default 100; f alone first for half as many)")
+    learn.add_argument("--max-seconds", type=bounded_number(float, 0.5, 3600), default=120.0,
+                       help="refuse longer reference videos (seconds)")  # fmt: skip
+    learn.add_argument("--steps", type=bounded_number(int, 0, 5000),
+                       help="fine-tuning steps (default 100; f alone first for half as many)")  # fmt: skip
     _add_weights_and_overwrite(learn, "the style pack")
     learn.set_defaults(run=cmd_learn_style)
 
@@ -470,10 +492,7 @@ def build_parser() -> argparse.ArgumentParser:
                                  description=cmd_evaluate_talking_head.__doc__)  # fmt: skip
     talking.add_argument("--clips", required=True, help="a folder of talking-face videos with sound")
     talking.add_argument("-o", "--output", required=True, help="the JSON report to write")
-    talking.add_argument("--seed", type=int, default=0, help="head motion and blink seed")
-    talking.add_argument("--mouth-scale", type=float, default=1.0, help="mouth motion amplitude")
-    talking.add_argument("--head-motion-scale", type=float, default=1.0,
-                         help="head motion amplitude (0: the head holds the source frame's pose)")  # fmt: skip
+    add_arguments(talking, ("seed", "mouth_scale", "head_motion_scale"))
     _add_weights_and_overwrite(talking, "the report")
     talking.set_defaults(run=cmd_evaluate_talking_head)
     style = benches.add_parser("style", help="the paper's Table 3: SLD, SLV, SMD and head pose, neutral vs transferred",
@@ -481,8 +500,9 @@ def build_parser() -> argparse.ArgumentParser:
     style.add_argument("--references", required=True, help="a folder of style reference videos")
     style.add_argument("--audio", required=True, help="a folder of driving audio (not the references' own)")
     style.add_argument("-o", "--output", required=True, help="the JSON report to write")
-    style.add_argument("--seed", type=int, default=0, help="head motion and blink seed")
-    style.add_argument("--folds", type=int, default=0, help="also summarise per fold of speakers (0: pooled only)")
+    add_arguments(style, ("seed",))
+    style.add_argument("--folds", type=bounded_number(int, 0, 100), default=0,
+                       help="also summarise per fold of speakers (0: pooled only)")  # fmt: skip
     style.add_argument("--speakers", default="train/configs/speakers.tsv", help="file<TAB>speaker table for --folds")
     _add_weights_and_overwrite(style, "the report")
     style.set_defaults(run=cmd_evaluate_style)
@@ -502,7 +522,8 @@ def build_parser() -> argparse.ArgumentParser:
     speed.add_argument("-o", "--output", required=True, help="the JSON report to write")
     speed.add_argument("--image", help="portrait (default: examples/portrait.png)")
     speed.add_argument("--audio", help="audio, repeated to length (default: examples/speech.wav)")
-    speed.add_argument("--long-minutes", type=float, default=10.0, help="length of the memory run (0: skip it)")
+    speed.add_argument("--long-minutes", type=bounded_number(float, 0, 120), default=10.0,
+                       help="length of the memory run (0: skip it)")  # fmt: skip
     _add_weights_and_overwrite(speed, "the report")
     speed.set_defaults(run=cmd_benchmark_speed)
     return parser
@@ -512,7 +533,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 prints escaped, not as a crash
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as stop:  # --help (0) or a usage error (2, already printed in one line)
+        return stop.code if isinstance(stop.code, int) else EXIT_USER_ERROR
+    previous = signal.signal(signal.SIGTERM, _terminate) if _main_thread() else None
     try:
         args.run(args)
     except StyleheadError as err:
@@ -521,4 +546,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted.", file=sys.stderr)
         return 130
+    except Terminated:
+        print("error: stopped (SIGTERM); nothing was written.", file=sys.stderr)
+        return EXIT_TERMINATED
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()

@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import math
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,6 +125,22 @@ def check_value(spec: OptionSpec, value: Any) -> None:
         raise StyleheadError(f"{name} must be between {spec.low:,g} and {spec.high:,.12g} (got {value!r}).")
 
 
+def bounded_number(kind: type, low: float, high: float) -> Callable[[str], float]:
+    """An argparse ``type`` for a ``kind`` (int or float) between ``low`` and ``high``, both included."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a{'n integer' if kind is int else ' number'}") from None
+        if not math.isfinite(value) or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} is outside {low:,g} to {high:,.12g}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
 def add_arguments(parser: argparse.ArgumentParser, names: tuple[str, ...] | None = None) -> None:
     """Add the options (all, or ``names``) to ``parser`` as ``--head-motion-scale`` … flags."""
     for spec in option_specs():
@@ -133,6 +150,8 @@ def add_arguments(parser: argparse.ArgumentParser, names: tuple[str, ...] | None
             parser.add_argument(spec.flag, action="store_true", help=spec.help)
             continue
         kind = str if spec.choices is not None and spec.kind is str else spec.kind
+        if spec.low is not None:  # range-checked as it is parsed
+            kind = bounded_number(spec.kind, spec.low, spec.high)
         range_text = f" [{spec.low:g}..{spec.high:g}]" if spec.low is not None else ""
         default_text = "" if spec.default is None else f" (default {spec.default})"
         parser.add_argument(spec.flag, type=kind, default=spec.default, choices=spec.choices,

@@ -35,6 +35,7 @@ from stylehead.errors import StyleheadError
 from stylehead.face.rest_shape import RestEstimate
 from stylehead.hub import resolve_weights
 from stylehead.media import SAMPLE_RATE, VideoWriter, check_writable, read_audio, read_image
+from stylehead.media.files import commit_output, output_lock, partial_path
 from stylehead.media.image import write_image
 from stylehead.motion.audio_to_motion import AudioToMotion
 from stylehead.motion.blinks import BlinkConfig
@@ -55,6 +56,7 @@ RENDERERS = ("warp", "neural")
 GENERATOR_FOLDER = "style_aware_generator"  # the neural renderer's weights inside a weights bundle
 CONTACT_SHEET_FRAMES = 12
 DEFAULT_MAX_SECONDS = 600.0
+MIN_AUDIO_SECONDS = 0.25  # a video shorter than this has no room for a sound track (and no words)
 DEFAULT_MAX_OUTPUT_PIXELS = 3840 * 2160  # per frame: size "original" keeps a photo's pixels, so 4K at most
 
 
@@ -208,7 +210,7 @@ class StyleHeadPipeline:
         inputs = tuple(Path(p) for p in (image, audio) if isinstance(p, (str, Path)))
         if output is None:
             output = Path(tempfile.mkdtemp(prefix="stylehead-")) / "talking_head.mp4"
-        output = check_writable(output, overwrite=overwrite, inputs=inputs)
+        output = check_writable(output, overwrite=overwrite, inputs=inputs, suffixes=(".mp4",))
         sheet_path = contact_sheet_path(output) if contact_sheet else None
         if sheet_path is not None:
             check_writable(sheet_path, overwrite=overwrite, inputs=inputs)
@@ -233,9 +235,7 @@ class StyleHeadPipeline:
         with _timed(timings, "motion"):
             motion = self.motion(samples, options, pack)
             targets = frames.targets(motion)
-        sheet = self._render(frames, targets, motion, samples, output, sheet_path is not None, progress, timings)
-        if sheet_path is not None:
-            write_contact_sheet(sheet, sheet_path)
+        self._render(frames, targets, motion, samples, output, sheet_path, overwrite, progress, timings)
         timings["total"] = time.perf_counter() - started
         return AnimationResult(output, motion, targets.landmarks, float(options.fps), frames.size, timings,
                                sheet_path, notes, pack)  # fmt: skip
@@ -266,6 +266,9 @@ class StyleHeadPipeline:
         samples = np.asarray(samples, np.float32)
         if samples.size == 0:
             raise StyleheadError("The audio is empty; give a clip with sound in it.")
+        if samples.size < MIN_AUDIO_SECONDS * SAMPLE_RATE:
+            raise StyleheadError(f"The audio is {samples.size / SAMPLE_RATE:.2f} s long, too short for a video; "
+                                 f"give at least {MIN_AUDIO_SECONDS:g} s.")  # fmt: skip
         if not np.isfinite(samples).all():
             raise StyleheadError("The audio holds samples that are not numbers (NaN or infinite); export it again.")
         if max_seconds is not None and len(samples) > max_seconds * SAMPLE_RATE:
@@ -288,30 +291,42 @@ class StyleHeadPipeline:
         return picture, name
 
     @staticmethod
-    def _render(frames, targets, motion: Motion, samples: np.ndarray, output: Path, keep_sheet: bool,
-                progress: Callable[[int, int], None] | None, timings: dict[str, float]
-                ) -> list[np.ndarray]:  # fmt: skip
-        """Draw and encode every frame (each goes straight to the encoder); the contact sheet's frames."""
+    def _render(frames, targets, motion: Motion, samples: np.ndarray, output: Path, sheet_path: Path | None,
+                overwrite: bool, progress: Callable[[int, int], None] | None, timings: dict[str, float]
+                ) -> None:  # fmt: skip
+        """Draw and encode every frame (each goes straight to the encoder), then put the video and its contact
+        sheet in place together (under the folder's lock: they come from one run, whoever else writes there)."""
         count = len(motion)
         render_time = encode_time = 0.0
         sheet_at = set(np.linspace(0, count - 1, min(CONTACT_SHEET_FRAMES, count)).round().astype(int).tolist())
         sheet: list[np.ndarray] = []
-        with VideoWriter(output, fps=motion.fps, audio=samples) as writer:
-            for index in range(count):
+        sheet_partial = partial_path(sheet_path) if sheet_path is not None else None
+        try:
+            with VideoWriter(output, fps=motion.fps, audio=samples, overwrite=overwrite) as writer:
+                for index in range(count):
+                    mark = time.perf_counter()
+                    frame = frames.render(targets.landmarks[index], targets.head[index])
+                    render_time += time.perf_counter() - mark
+                    if sheet_partial is not None and index in sheet_at:
+                        sheet.append(frame.copy())
+                    mark = time.perf_counter()
+                    writer.write(frame)
+                    encode_time += time.perf_counter() - mark
+                    if progress is not None:
+                        progress(index + 1, count)
                 mark = time.perf_counter()
-                frame = frames.render(targets.landmarks[index], targets.head[index])
-                render_time += time.perf_counter() - mark
-                if keep_sheet and index in sheet_at:
-                    sheet.append(frame.copy())
-                mark = time.perf_counter()
-                writer.write(frame)
-                encode_time += time.perf_counter() - mark
-                if progress is not None:
-                    progress(index + 1, count)
-            mark = time.perf_counter()
-        encode_time += time.perf_counter() - mark  # finishing the file
+                writer.finish()
+                encode_time += time.perf_counter() - mark  # finishing the file
+                if sheet_partial is not None:
+                    write_contact_sheet(sheet, sheet_partial)
+                with output_lock(output.parent):
+                    writer.commit()
+                    if sheet_partial is not None:
+                        _commit_beside(sheet_partial, sheet_path, output, overwrite)
+        finally:
+            if sheet_partial is not None:
+                sheet_partial.unlink(missing_ok=True)
         timings["render"], timings["encode"] = render_time, encode_time
-        return sheet
 
     def _renderer(self, name: str, portrait: Portrait, config: RenderConfig, pack: StylePack | None):
         """The warp renderer, or the neural one with the style's reference shapes (the neutral preset's without one)."""
@@ -346,6 +361,16 @@ def load_generator(weights: Path | None, folder: str | Path | None, in_channels:
         raise StyleheadError(f"{folder} holds a network reading {generator.config.in_channels} channels, not "
                              f"{expected}; it is not the network asked for here.")  # fmt: skip
     return generator
+
+
+def _commit_beside(partial: Path, path: Path, video: Path, overwrite: bool) -> None:
+    """Put a file made with ``video`` in place; if it cannot be, the video just put there goes too (never one
+    without the other)."""
+    try:
+        commit_output(partial, path, overwrite)
+    except StyleheadError:
+        video.unlink(missing_ok=True)
+        raise
 
 
 def contact_sheet_path(video: Path) -> Path:

@@ -37,10 +37,11 @@ def format_table(summary: dict[str, dict], rows: list[str], columns: list[Column
     return "\n".join(lines)
 
 
-def write_report(report: dict, output: Path) -> Path:
-    """Write ``report`` as indented JSON to ``output`` (through a hidden partial file, renamed when complete)."""
+def write_report(report: dict, output: Path, overwrite: bool = True) -> Path:
+    """Write ``report`` as indented JSON to ``output`` (through a hidden partial file, renamed when complete;
+    an existing file is kept unless ``overwrite``)."""
     output = Path(output)
-    with atomic_output(output, suffix=".json") as partial:
+    with atomic_output(output, suffix=".json", overwrite=overwrite) as partial:
         Path(partial).write_text(json.dumps(report, indent=1))
     return output
 

@@ -19,6 +19,9 @@ DETECT_MAX_SIDE = 640  # images are shrunk to this longer side before full-frame
 SMALL_FACE_MAX_SIDE = 2048  # the full-size search for small faces upsamples images up to this side
 HOG_MIN_FACE = 80  # dlib's HOG window: faces smaller than this (pixels) need upsampling
 MIN_IMAGE_SIDE = 32  # no detectable face fits in less; dlib's CNN even fails on thinner images
+UPRIGHT_CROP = 160  # pixels: the crop around a face asked whether it is upright (quarter_turn_to_upright)
+SIDEWAYS_MIN_SCORE = 0.3  # HOG score of the face turned a quarter, above which it may be lying on its side
+SIDEWAYS_MARGIN = 0.5  # and by how much it must beat the face as it is
 
 
 @dataclass(frozen=True)
@@ -221,4 +224,41 @@ def find_face(image: np.ndarray, name: str = "the image") -> Face:
             f"No face was found in {name}; use a clear, well-lit photo where one face looks at the camera."
         )
     box = boxes[0]
+    turn = quarter_turn_to_upright(image, box)
+    if turn:
+        way = "anticlockwise" if turn == 1 else "clockwise"
+        raise NoFaceError(f"The face in {name} lies on its side; turn the picture a quarter turn {way} so that the "
+                          "face is upright, and try again.")  # fmt: skip
     return Face(landmarks=predict_landmarks(to_gray(image), box), box=box, num_faces=len(boxes))
+
+
+def quarter_turn_to_upright(image: np.ndarray, box: "FaceBox") -> int:
+    """0 when the face in ``box`` is upright; 1 (or 3) when it lies on its side and ``np.rot90(image, 1)``
+    (or ``3``) would set it upright.
+
+    dlib's HOG detector only sees faces within about 20 degrees of upright, so it is asked about a
+    small crop around the face as it is and turned both ways (three runs on 160 pixels: milliseconds).
+    Measured on the 22 portraits of the shared data: upright, the face scores 0.4 to 3.0 as it is and
+    below 0 turned; turned on its side, the reverse. The landmark predictor itself always returns an
+    upright-looking face, so without this a sideways photo is animated sideways.
+    """
+    import cv2
+
+    height, width = image.shape[:2]
+    cx, cy = (box.left + box.right) / 2, (box.top + box.bottom) / 2
+    half = 0.9 * max(box.width, box.bottom - box.top)
+    x0, y0 = int(max(0, cx - half)), int(max(0, cy - half))
+    x1, y1 = int(min(width, cx + half)), int(min(height, cy + half))
+    if x1 - x0 < 16 or y1 - y0 < 16:
+        return 0
+    gray = to_gray(image[y0:y1, x0:x1])
+    scale = UPRIGHT_CROP / max(gray.shape)
+    gray = cv2.resize(gray, (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale))))
+
+    def score(turn: int) -> float:
+        found = detect_hog(np.ascontiguousarray(np.rot90(gray, turn)), 1, -0.5)
+        return found[0].score if found else -1.0
+
+    upright, turns = score(0), {turn: score(turn) for turn in (1, 3)}
+    best = max(turns, key=turns.get)
+    return best if turns[best] > SIDEWAYS_MIN_SCORE and turns[best] > upright + SIDEWAYS_MARGIN else 0

@@ -78,7 +78,7 @@ class Track:
         valid = self.valid[nearest] & (times <= source_times[-1] + 1.0 / self.fps)
         return landmarks.astype(np.float32), pose.astype(np.float32), valid
 
-    def save(self, path: str | Path) -> Path:
+    def save(self, path: str | Path, overwrite: bool = True) -> Path:
         """Write the track as ``.npz`` (landmarks, pose, valid, fps, image_size and the openings)."""
 
         arrays = {
@@ -93,7 +93,7 @@ class Track:
         if self.audio is not None:
             arrays["audio"] = self.audio.astype(np.float32)
             arrays["sample_rate"] = np.int32(self.sample_rate)
-        with atomic_output(path, suffix=".npz") as tmp, open(tmp, "wb") as handle:
+        with atomic_output(path, suffix=".npz", overwrite=overwrite) as tmp, open(tmp, "wb") as handle:
             np.savez_compressed(handle, **arrays)
         return Path(path)
 

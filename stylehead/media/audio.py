@@ -12,6 +12,7 @@ SAMPLE_RATE = 16_000  # Hz: every model in stylehead works on 16 kHz audio (LSP,
 
 AUDIO_FORMATS = "wav, mp3, flac, ogg, m4a, or a video with sound"
 AUDIO_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".m4a", ".aac", ".opus")
+MIN_SAMPLE_RATE = 4_000  # Hz: below this a file holds no speech (telephone audio is 8 kHz)
 
 
 def read_audio(path: str | Path, sample_rate: int = SAMPLE_RATE, max_seconds: float | None = None) -> np.ndarray:
@@ -69,6 +70,9 @@ def _read_with_soundfile(path: Path, sample_rate: int, max_seconds: float | None
             data, rate = sound.read(frames, dtype="float32", always_2d=True), sound.samplerate
     except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError):
         return None
+    if rate < MIN_SAMPLE_RATE:
+        raise MediaError(f"{path.name} is sampled at {rate:,} Hz, too slow to hold speech (at least "
+                         f"{MIN_SAMPLE_RATE:,} Hz; 16,000 or more is usual); export it again.")  # fmt: skip
     mono = data.mean(axis=1, dtype=np.float32)
     return resample(mono, rate, sample_rate)
 

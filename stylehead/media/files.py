@@ -1,6 +1,7 @@
 """Checks every reader makes before touching a file, and safe writing of outputs."""
 
 import contextlib
+import fcntl
 import os
 import uuid
 from collections.abc import Iterator
@@ -23,20 +24,45 @@ def check_readable(path: str | Path) -> Path:
     return path
 
 
-def check_writable(path: str | Path, overwrite: bool = False, inputs: tuple[Path, ...] = ()) -> Path:
-    """Validate an output path: never one of the inputs, and never an existing file unless asked."""
+def check_writable(path: str | Path, overwrite: bool = False, inputs: tuple[Path, ...] = (),
+                   suffixes: tuple[str, ...] = ()) -> Path:  # fmt: skip
+    """Validate an output path before any work: ending in one of ``suffixes`` (when given: the name says what
+    the file holds), never one of the inputs, never an existing file unless ``overwrite`` (and then only a
+    regular file: never a link, a device or a folder), a name short enough for this file system together
+    with the hidden name it is written under first."""
     path = Path(path)
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise MediaError(f"The output {path.name} should end in {' or '.join(suffixes)}, the kind of file written "
+                         "there; rename it.")  # fmt: skip
     resolved = path.resolve()
     for source in inputs:
         if Path(source).resolve() == resolved:
             raise MediaError(f"The output {path} is also an input; choose another output file.")
     if path.is_dir():
         raise MediaError(f"The output {path} is a folder; give a file name.")
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise MediaError(f"The output {path} is a link or a special file, which stylehead never replaces; "
+                         "choose another name.")  # fmt: skip
     if path.exists() and not overwrite:
         raise MediaError(f"{path} already exists; choose another name or pass --overwrite.")
     if not path.parent.exists():
         raise MediaError(f"The folder {path.parent} does not exist; create it first.")
+    limit = _name_max(path.parent)
+    if len(os.fsencode(partial_path(path).name)) > limit:
+        raise MediaError(f"The output name is {len(os.fsencode(path.name))} bytes long; this folder allows "
+                         f"{limit - PARTIAL_EXTRA} for an output, so choose a shorter name.")  # fmt: skip
     return path
+
+
+PARTIAL_EXTRA = 22  # what partial_path adds to a name: "." + "." + 12 hex digits + ".partial"
+
+
+def _name_max(folder: Path) -> int:
+    """The longest file name (bytes) ``folder``'s file system allows."""
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (OSError, ValueError, AttributeError):
+        return 255
 
 
 def partial_path(path: Path, suffix: str | None = None) -> Path:
@@ -44,17 +70,56 @@ def partial_path(path: Path, suffix: str | None = None) -> Path:
     return path.parent / f".{path.stem}.{uuid.uuid4().hex[:12]}.partial{suffix or path.suffix}"
 
 
-@contextlib.contextmanager
-def atomic_output(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; move it into place only if the block succeeds.
+def commit_output(partial: Path, path: Path, overwrite: bool = False) -> Path:
+    """Move the finished ``partial`` to ``path`` in one step. Without ``overwrite`` an existing file is never
+    replaced, even one that appeared while the work ran (another run writing the same name): the rename
+    is a hard link, which fails if the name is taken. With it, only a regular file is replaced."""
+    if overwrite:
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            raise MediaError(f"The output {path} is now a link or a special file, which stylehead never "
+                             "replaces; choose another name.")  # fmt: skip
+        os.replace(partial, path)
+        return path
+    try:
+        os.link(partial, path)
+    except FileExistsError:
+        raise MediaError(f"{path} appeared while this ran (another run writing the same name?); it was kept and "
+                         "this result discarded, so choose another name or pass --overwrite.") from None
+    except OSError:  # a file system without hard links: claim the name exclusively, then move into it
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        except FileExistsError:
+            raise MediaError(f"{path} appeared while this ran (another run writing the same name?); it was kept "
+                             "and this result discarded, so choose another name or pass --overwrite.") from None
+        os.replace(partial, path)
+        return path
+    partial.unlink()
+    return path
 
-    A crash or an error never leaves a half-written file under the user's name, and an existing
-    file is replaced in one step.
+
+@contextlib.contextmanager
+def output_lock(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``folder`` (every stylehead process writing there waits its turn), so that
+    files committed together (a video and its contact sheet) come from one run."""
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | Path, suffix: str | None = None, overwrite: bool = True) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; move it into place only if the block succeeds
+    (:func:`commit_output`: without ``overwrite``, a file already there, or one that appeared meanwhile, is kept).
+
+    A crash or an error never leaves a half-written file under the user's name.
     """
     path = Path(path)
     tmp_path = partial_path(path, suffix)
     try:
         yield tmp_path
-        os.replace(tmp_path, path)
+        commit_output(tmp_path, path, overwrite)
     finally:
         tmp_path.unlink(missing_ok=True)

@@ -1,6 +1,5 @@
 """Reading video frames with their frame rate, and writing H.264 + AAC mp4 files frame by frame."""
 
-import os
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -11,7 +10,7 @@ import numpy as np
 from stylehead.errors import MediaError
 from stylehead.media.audio import SAMPLE_RATE, write_wav
 from stylehead.media.ffmpeg import MediaInfo, ffmpeg_exe, probe
-from stylehead.media.files import check_readable, partial_path
+from stylehead.media.files import check_readable, commit_output, partial_path
 
 VIDEO_FORMATS = "mp4, mov, mkv, webm, avi or mpg"
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg")  # what folder scans pick up
@@ -101,6 +100,8 @@ class VideoWriter:
             float32 samples at ``sample_rate``.
         crf: x264 constant rate factor (lower is better quality, 18-23 is typical).
         preset: x264 speed preset; ``veryfast`` keeps encoding well ahead of rendering.
+        overwrite: replace a file already at ``path`` (never a link or a special file); without it the
+            file at ``path`` is kept, even one that appears while the video is written.
     """
 
     def __init__(
@@ -111,8 +112,10 @@ class VideoWriter:
         sample_rate: int = SAMPLE_RATE,
         crf: int = 20,
         preset: str = "veryfast",
+        overwrite: bool = True,
     ):
         self.path = Path(path)
+        self.overwrite = overwrite
         self.fps = fps
         self.crf = crf
         self.preset = preset
@@ -125,7 +128,7 @@ class VideoWriter:
         self._audio_path = Path(audio) if audio is not None else None
         # Encoded beside the output (same file system) and renamed into place by close().
         self._tmp_path = partial_path(self.path, ".mp4")
-        self._done = False
+        self._done = self._finished = False
         self._log = open(Path(self._scratch.name) / "ffmpeg.log", "w+b")  # noqa: SIM115 - closed in close()
 
     def _start(self, width: int, height: int) -> None:
@@ -165,17 +168,29 @@ class VideoWriter:
         self.abort()
         raise MediaError(f"Writing {self.path.name} failed in ffmpeg: {message[-1] if message else 'unknown error'}.")
 
-    def close(self) -> Path:
-        """Finish encoding and move the file into place; returns the output path."""
+    def finish(self) -> Path:
+        """Finish encoding; returns the complete video under its hidden name (:meth:`commit` moves it into place)."""
         if self._proc is None:
             self.abort()
             raise ValueError("no frames were written")
-        self._proc.stdin.close()
-        if self._proc.wait() != 0:
-            self._fail()
-        os.replace(self._tmp_path, self.path)
+        if not self._finished:
+            self._proc.stdin.close()
+            if self._proc.wait() != 0:
+                self._fail()
+            self._finished = True
+        return self._tmp_path
+
+    def commit(self) -> Path:
+        """Move the finished video into place (:func:`~stylehead.media.files.commit_output`); returns its path."""
+        commit_output(self.finish(), self.path, self.overwrite)
         self._cleanup()
         return self.path
+
+    def close(self) -> Path:
+        """Finish encoding and move the file into place; returns the output path."""
+        if self._done:
+            return self.path
+        return self.commit()
 
     def abort(self) -> None:
         """Stop encoding and remove the partial file; the output path is left untouched."""

@@ -34,11 +34,12 @@ def posed_landmarks(motion: Motion, size: int, rest: np.ndarray | None = None) -
 
 
 def write_landmark_video(motion: Motion, audio: np.ndarray | str | Path, path: str | Path, fps: float = 30.0,
-                         size: int = 512, colored: bool = True) -> Path:  # fmt: skip
-    """Draw the facial map of every frame and write an H.264 + AAC mp4 with the audio."""
+                         size: int = 512, colored: bool = True, overwrite: bool = True) -> Path:  # fmt: skip
+    """Draw the facial map of every frame and write an H.264 + AAC mp4 with the audio (an existing file at
+    ``path`` is kept unless ``overwrite``)."""
 
     points = posed_landmarks(resample_motion(motion, fps), size)
-    with VideoWriter(path, fps=fps, audio=audio) as writer:
+    with VideoWriter(path, fps=fps, audio=audio, overwrite=overwrite) as writer:
         for frame_points in points:
             canvas = draw_facial_map(frame_points, size=size, colored=colored)
             writer.write(canvas if colored else np.repeat(canvas[..., None], 3, axis=2))
