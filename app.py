@@ -9,6 +9,9 @@ as new requests come in. Styles a visitor learns live in that visitor's session 
 the only thing users share. Files come in only as uploads (gradio refuses any other path), a style is
 only a preset or one this session learned, and the app is never shared publicly unless launched so.
 ``STYLEHEAD_GENERATOR`` names a trained Style-Aware Generator folder, which offers the neural renderer.
+Every control is checked before any work, for API callers too (the events take their inputs
+unprocessed, so the page's slider limits are not what protects the app). SIGTERM (a Space restarting,
+a container stopping) removes the folders of the requests still running and their encoders.
 """
 
 import contextlib
@@ -16,7 +19,10 @@ import functools
 import math
 import os
 import shutil
+import signal
+import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -59,6 +65,10 @@ LIMITS = AppLimits()
 OUTPUT_ROOT = Path(tempfile.gettempdir()) / "stylehead-app"
 
 
+RUNNING: set[Path] = set()  # the folders of the requests being worked on (removed on SIGTERM)
+RUNNING_LOCK = threading.Lock()
+
+
 @functools.cache
 def get_pipeline():
     from stylehead import StyleHeadPipeline
@@ -84,12 +94,16 @@ def request_folder() -> Path:
     for index, (mtime, old) in enumerate(folders):
         if mtime < cutoff or index >= LIMITS.max_kept_requests - 1:
             shutil.rmtree(old, ignore_errors=True)
-    return Path(tempfile.mkdtemp(prefix="request-", dir=OUTPUT_ROOT))
+    folder = Path(tempfile.mkdtemp(prefix="request-", dir=OUTPUT_ROOT))
+    with RUNNING_LOCK:
+        RUNNING.add(folder)
+    return folder
 
 
 @contextlib.contextmanager
 def user_errors(made: list[Path] | None = None) -> Iterator[None]:
-    """A StyleheadError becomes a gr.Error (its sentence on the page); a failed request's folders are removed."""
+    """A StyleheadError becomes a gr.Error (its sentence on the page); a failed request's folders are removed.
+    Either way the request's folders are no longer running."""
     try:
         yield
     except BaseException as err:
@@ -98,6 +112,27 @@ def user_errors(made: list[Path] | None = None) -> Iterator[None]:
         if isinstance(err, StyleheadError):
             raise gr.Error(str(err)) from None
         raise
+    finally:
+        with RUNNING_LOCK:
+            RUNNING.difference_update(made or [])
+
+
+def stop(signum=None, frame=None) -> None:
+    """SIGTERM: remove the folders of the requests still running and stop their encoders, then exit."""
+    from stylehead.media.video import stop_all_encoders
+
+    stop_all_encoders()
+    with RUNNING_LOCK:
+        for folder in RUNNING:
+            shutil.rmtree(folder, ignore_errors=True)
+    sys.stderr.write("stylehead app: stopped (SIGTERM); requests still running were discarded.\n")
+    os._exit(128 + signal.SIGTERM)
+
+
+def _check_choice(value, what: str, allowed: type) -> None:
+    """A non-file input an API caller sent: of the expected kind, or one sentence."""
+    if value is not None and not isinstance(value, allowed):
+        raise StyleheadError(f"{what} must be {'on or off' if allowed is bool else 'text'} (got {str(value)[:40]!r}).")
 
 
 @functools.cache
@@ -212,6 +247,9 @@ def animate(image, audio, style=NO_STYLE, style_video=None, head_motion=DEFAULTS
     image, audio, style_video = _path(image), _path(audio), _path(style_video)
     made: list[Path] = []
     with user_errors(made):
+        _check_choice(style, "The style", str)
+        _check_choice(facial_map, "The facial-map option", bool)
+        _check_choice(renderer, "The renderer", str)
         options = _options(head_motion_scale=head_motion, mouth_scale=mouth, blink_rate=blink_rate, still=still,
                            fps=fps, size=size, mode=mode, seed=seed, renderer=renderer or DEFAULTS.renderer,
                            style_strength=style_strength)  # fmt: skip
@@ -259,6 +297,7 @@ def learn_style(video, name=None, session_styles=None, progress=gr.Progress()): 
     with user_errors(made):
         if not video:
             raise StyleheadError("Upload a video of someone talking or singing first.")
+        _check_choice(name, "The style's name", str)
         made.append(request_folder())
         pack, path, session_styles = _learn(video, name, session_styles, made[0], progress)
     std = ", ".join(f"{v:.1f}" for v in pack.pose_std[:3])
@@ -375,5 +414,6 @@ def build_demo() -> gr.Blocks:
 demo = build_demo()
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, stop)
     # share=False: never a public gradio.live link, whatever GRADIO_SHARE says
     demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), show_error=True, share=False)

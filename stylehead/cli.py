@@ -195,8 +195,8 @@ def cmd_evaluate_lipsync(args: argparse.Namespace) -> None:
     from stylehead.motion.audio_to_motion import AudioToMotion
 
     folder = Path(args.clips)
-    clips = _video_folder(folder)
     output = check_writable(args.output, overwrite=args.overwrite, suffixes=(".json",))
+    clips = _video_folder(folder)
     model = AudioToMotion.from_pretrained(args.weights)
     if args.style is not None:  # the generators as the style changes them: lip sync must survive a style
         from stylehead.motion.data import MotionControls
@@ -270,8 +270,8 @@ def cmd_evaluate_talking_head(args: argparse.Namespace) -> None:
     from stylehead.media import check_writable
     from stylehead.pipeline import StyleHeadPipeline
 
-    clips = _video_folder(Path(args.clips))
     output = check_writable(args.output, overwrite=args.overwrite, suffixes=(".json",))
+    clips = _video_folder(Path(args.clips))
     pipeline = StyleHeadPipeline.from_pretrained(args.weights)
     report = evaluate_talking_head(
         clips, pipeline, seed=args.seed, mouth_scale=args.mouth_scale, head_motion_scale=args.head_motion_scale,
@@ -331,12 +331,12 @@ def cmd_evaluate_style(args: argparse.Namespace) -> None:
     from stylehead.motion.speaker_split import read_speakers
     from stylehead.style.models import StyleModels
 
+    output = check_writable(args.output, overwrite=args.overwrite, suffixes=(".json",))
     references = _video_folder(Path(args.references), "videos of a face")
     folder = Path(args.audio)
     audio = sorted(p for p in folder.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES) if folder.is_dir() else []
     if not audio:
         raise StyleheadError(f"{folder} holds no audio files ({', '.join(AUDIO_SUFFIXES)}).")
-    output = check_writable(args.output, overwrite=args.overwrite, suffixes=(".json",))
     models = StyleModels.from_pretrained(args.weights)
 
     def show(row: dict) -> None:

@@ -134,7 +134,7 @@ def bounded_number(kind: type, low: float, high: float) -> Callable[[str], float
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a{'n integer' if kind is int else ' number'}") from None
         if not math.isfinite(value) or not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{text!r} is outside {low:,g} to {high:,.12g}")
+            raise argparse.ArgumentTypeError(f"must be between {low:,g} and {high:,.12g} (got {text!r})")
         return value
 
     parse.__name__ = kind.__name__

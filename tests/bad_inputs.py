@@ -8,6 +8,7 @@ Every file is tiny (the portrait given is a 256-pixel one): the whole corpus is 
 
 import gzip
 import io
+import json
 import os
 import pickle
 import struct
@@ -265,6 +266,117 @@ def _huge_header_safetensors(folder, portrait):
     return _write(folder / "huge.safetensors", struct.pack("<Q", 1 << 40) + b"{}")
 
 
+# --- the smaller classes: too short, too slow a sample rate, a face on its side -------------------
+
+
+def _short_audio(folder, portrait):
+    soundfile.write(folder / "blip.wav", _speech_like(0.05), RATE)
+    return folder / "blip.wav"
+
+
+def _one_hertz(folder, portrait):
+    soundfile.write(folder / "slow.wav", np.tile(np.array([0.5, -0.5], np.float32), 15), 1)  # "30 s" of sound
+    return folder / "slow.wav"
+
+
+def _sideways(folder, portrait):
+    return _write(folder / "sideways.png", _png_bytes(np.ascontiguousarray(np.rot90(portrait))))
+
+
+# --- crafted style packs: a real pack (the neutral preset) with one field made hostile -----------
+
+PRESET = Path(__file__).resolve().parents[1] / "stylehead" / "weights" / "presets" / "neutral.safetensors"
+
+
+def preset_parts() -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """The neutral preset's tensors and metadata, to be mutated."""
+    from safetensors import safe_open
+    from safetensors.numpy import load_file
+
+    with safe_open(str(PRESET), "numpy") as handle:
+        metadata = dict(handle.metadata())
+    return load_file(str(PRESET)), metadata
+
+
+def write_pack(path: Path, tensors: dict[str, np.ndarray], metadata: dict[str, str]) -> Path:
+    from safetensors.numpy import save_file
+
+    save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, str(path), metadata=metadata)
+    return path
+
+
+def _pack_header(change: Callable[[dict], object]) -> Callable[[Path, np.ndarray], Path]:
+    """A pack whose JSON header is ``change(header)`` (a new header, or text to store as it is)."""
+
+    def make(folder, portrait):
+        tensors, metadata = preset_parts()
+        header = change(json.loads(metadata["header"]))
+        metadata["header"] = header if isinstance(header, str) else json.dumps(header)
+        return write_pack(folder / "crafted.safetensors", tensors, metadata)
+
+    return make
+
+
+def _pack_tensor(key: str, change: Callable[[np.ndarray], np.ndarray]) -> Callable[[Path, np.ndarray], Path]:
+    """A pack whose tensor ``key`` is ``change(tensor)`` (a key not in the pack: a new tensor)."""
+
+    def make(folder, portrait):
+        tensors, metadata = preset_parts()
+        base = tensors.get(key, next(v for k, v in tensors.items() if k.startswith("delta.")))
+        tensors[key] = np.asarray(change(base.copy()), base.dtype)
+        return write_pack(folder / "crafted.safetensors", tensors, metadata)
+
+    return make
+
+
+def _set(header: dict, **changes) -> dict:
+    return {**header, **changes}
+
+
+def _first_delta() -> str:
+    return next(k for k in preset_parts()[0] if k.startswith("delta."))
+
+
+CRAFTED_PACKS: list[BadInput] = [
+    BadInput("pack-name-a-number", "style", _pack_header(lambda h: _set(h, name=123)), "refused", "no name"),
+    BadInput("pack-name-empty", "style", _pack_header(lambda h: _set(h, name="  ")), "refused", "no name"),
+    BadInput("pack-name-huge", "style", _pack_header(lambda h: _set(h, name="x" * 5000)), "refused", "its name is"),
+    BadInput("pack-learned-a-string", "style", _pack_header(lambda h: _set(h, learned="head")), "refused",
+             "learned is not a list"),
+    BadInput("pack-learned-numbers", "style", _pack_header(lambda h: _set(h, not_learned=[1, 2])), "refused",
+             "not_learned is not a list"),
+    BadInput("pack-metric-text", "style", _pack_header(lambda h: _set(h, metrics={"sld": "good"})), "refused",
+             "metric 'sld'"),
+    BadInput("pack-metric-nested", "style", _pack_header(lambda h: _set(h, metrics={"a": {"b": 1}})), "refused",
+             "metric 'a'"),
+    BadInput("pack-source-a-list", "style", _pack_header(lambda h: _set(h, source=["x"])), "refused",
+             "source is not text"),
+    BadInput("pack-base-a-number", "style", _pack_header(lambda h: _set(h, base=7)), "refused", "base is not text"),
+    BadInput("pack-header-nested-deeply", "style", _pack_header(lambda h: "[" * 200_000 + "]" * 200_000), "refused",
+             "its header"),
+    BadInput("pack-header-a-list", "style", _pack_header(lambda h: [h]), "refused", "not a table"),
+    BadInput("pack-header-oversized", "style", _pack_header(lambda h: _set(h, extra="y" * 100_000)), "refused",
+             "characters (the limit"),
+    BadInput("pack-pose-std-absurd", "style", _pack_tensor("pose.std", lambda t: t * 1e6), "refused", "pose.std"),
+    BadInput("pack-head-track-absurd", "style", _pack_tensor("pose.track", lambda t: t + 500), "refused",
+             "pose.track"),
+    BadInput("pack-landmarks-absurd", "style", _pack_tensor("references.landmarks", lambda t: t - 1e9), "refused",
+             "references.landmarks"),
+    BadInput("pack-face-a-dot", "style", _pack_tensor("references.face_points", lambda t: t * 0), "refused",
+             "mm across"),
+    BadInput("pack-blinks-too-short", "style", _pack_tensor("blink.duration", lambda t: t * 0), "refused",
+             "blink.duration"),
+    BadInput("pack-blinks-too-many", "style", _pack_tensor("blink.rate_per_minute", lambda t: t + 1e6), "refused",
+             "blink.rate_per_minute"),
+    BadInput("pack-brows-absurd", "style", _pack_tensor("brows.track", lambda t: t + 50), "refused", "brows.track"),
+    BadInput("pack-weights-absurd", "style", _pack_tensor(_first_delta(), lambda t: t + 100), "refused", "reaches"),
+    BadInput("pack-weights-foreign", "style", _pack_tensor("delta.other.weight", lambda t: t), "refused",
+             "these motion weights do not have"),
+    BadInput("pack-weights-wrong-shape", "style", _pack_tensor(_first_delta(), lambda t: t.reshape(-1)[:7]),
+             "refused", "does not fit"),
+]
+
+
 CORPUS: list[BadInput] = [
     BadInput("image-truncated-png", "image", _truncated_png, "refused", "truncated.png"),
     BadInput("image-truncated-jpg", "image", _truncated_jpg, "refused", "truncated.jpg"),
@@ -302,4 +414,112 @@ CORPUS: list[BadInput] = [
     BadInput("style-zip-named-mp4", "style", _zip_named_mp4, "refused", "clip.mp4"),
     BadInput("style-pickle-named-safetensors", "style", _pickle_named_safetensors, "refused", "not a style pack"),
     BadInput("style-huge-header-safetensors", "style", _huge_header_safetensors, "refused", "not a style pack"),
+    BadInput("audio-0.05-seconds", "audio", _short_audio, "refused", "too short for a video"),
+    BadInput("audio-1-hz", "audio", _one_hertz, "refused", "sampled at 1 Hz"),
+    BadInput("image-face-on-its-side", "image", _sideways, "refused", "lies on its side"),
+    *CRAFTED_PACKS,
+]
+
+
+# --- hostile calls: controls out of range and outputs that must not be written ------------------
+
+
+@dataclass(frozen=True)
+class BadCall:
+    """One hostile command line (and, where the app has the same control, the same mistake through its handler).
+
+    ``arguments(folder, image, audio)`` gives the command's arguments, its output inside ``folder``; what
+    it leaves in ``folder`` beyond what was there before must be nothing.
+    """
+
+    name: str
+    arguments: Callable[[Path, Path, Path], list[str]] | None  # None: a mistake only the app's API can make
+    expect: str  # a fragment the refusal must contain
+    app: dict | None = None  # the app's animate handler's keyword arguments that make the same mistake
+    prepare: Callable[[Path], None] | None = None  # makes what the folder holds first (a file, a link)
+
+
+def _animate(*extra: str, output: str = "out.mp4") -> Callable[[Path, Path, Path], list[str]]:
+    def arguments(folder: Path, image: Path, audio: Path) -> list[str]:
+        target = output if output.startswith("/") else str(folder / output)
+        return ["animate", "--image", str(image), "--audio", str(audio), "--size", "256", "--fps", "25",
+                "-o", target, *extra]  # fmt: skip
+
+    return arguments
+
+
+def _command(*words: str) -> Callable[[Path, Path, Path], list[str]]:
+    def arguments(folder: Path, image: Path, audio: Path) -> list[str]:
+        return [w.format(folder=folder, image=image, audio=audio) for w in words]
+
+    return arguments
+
+
+def _symlink(folder: Path) -> None:
+    (folder / "kept.mp4").write_bytes(b"the user's own file")
+    (folder / "out.mp4").symlink_to(folder / "kept.mp4")
+
+
+def _fifo(folder: Path) -> None:
+    os.mkfifo(folder / "out.mp4")  # a named pipe: writing into it would block or feed another program
+
+
+def _existing(folder: Path) -> None:
+    (folder / "out.mp4").write_bytes(b"the user's own file")
+
+
+CALLS: list[BadCall] = [
+    BadCall("head-motion-nan", _animate("--head-motion-scale", "nan"), "--head-motion-scale", {"head_motion": "nan"}),
+    BadCall("head-motion-inf", _animate("--head-motion-scale", "inf"), "--head-motion-scale",
+            {"head_motion": float("inf")}),
+    BadCall("head-motion-100", _animate("--head-motion-scale", "100"), "between 0 and 2", {"head_motion": 100}),
+    BadCall("head-motion-negative", _animate("--head-motion-scale", "-1"), "between 0 and 2", {"head_motion": -1}),
+    BadCall("mouth-huge", _animate("--mouth-scale", "1e308"), "--mouth-scale", {"mouth": 1e308}),
+    BadCall("style-strength-5", _animate("--style-strength", "5"), "--style-strength", {"style_strength": 5}),
+    BadCall("blink-rate-negative", _animate("--blink-rate", "-3"), "--blink-rate", {"blink_rate": -3}),
+    BadCall("blink-rate-huge", _animate("--blink-rate", "1e9"), "--blink-rate", {"blink_rate": 1e9}),
+    BadCall("seed-negative", _animate("--seed", "-1"), "--seed", {"seed": -1}),
+    BadCall("seed-too-large", _animate("--seed", str(2**31)), "--seed", {"seed": 2**31}),
+    BadCall("seed-fraction", _animate("--seed", "1.5"), "--seed", {"seed": 1.5}),
+    BadCall("seed-text", _animate("--seed", "abc"), "--seed", {"seed": "abc"}),
+    BadCall("temperature-nan", _animate("--temperature", "nan"), "--temperature"),
+    BadCall("fps-24", _animate("--fps", "24"), "--fps", {"fps": 24}),
+    BadCall("fps-fraction", _animate("--fps", "25.5"), "--fps", {"fps": 25.5}),
+    BadCall("size-1000", _animate("--size", "1000"), "--size", {"size": "1000"}),
+    BadCall("mode-unknown", _animate("--mode", "sideways"), "--mode", {"mode": "sideways"}),
+    BadCall("renderer-unknown", _animate("--renderer", "gan"), "--renderer", {"renderer": "gan"}),
+    BadCall("still-text", None, "still", {"still": "yes"}),
+    BadCall("facial-map-text", None, "facial-map", {"facial_map": "yes"}),
+    BadCall("style-a-number", None, "style", {"style": 5}),
+    BadCall("max-seconds-nan", _animate("--max-seconds", "nan"), "--max-seconds"),
+    BadCall("max-seconds-zero", _animate("--max-seconds", "0"), "--max-seconds"),
+    BadCall("max-seconds-inf", _animate("--max-seconds", "inf"), "--max-seconds"),
+    BadCall("max-output-pixels-negative", _animate("--max-output-pixels", "-1"), "--max-output-pixels"),
+    BadCall("unknown-flag", _animate("--colour", "red"), "Unrecognized arguments: --colour"),
+    BadCall("missing-audio", _command("animate", "--image", "{image}", "-o", "{folder}/out.mp4"), "--audio"),
+    BadCall("learn-steps-negative", _command("learn-style", "{image}", "-o", "{folder}/s.safetensors", "--steps", "-1"),
+            "--steps"),
+    BadCall("learn-steps-huge", _command("learn-style", "{image}", "-o", "{folder}/s.safetensors", "--steps",
+                                         "1000000000"), "--steps"),
+    BadCall("learn-max-seconds-nan", _command("learn-style", "{image}", "-o", "{folder}/s.safetensors",
+                                              "--max-seconds", "nan"), "--max-seconds"),
+    BadCall("motion-mouth-inf", _command("motion", "--audio", "{audio}", "-o", "{folder}/m.npz", "--mouth-scale",
+                                         "inf"), "--mouth-scale"),
+    BadCall("evaluate-folds-negative", _command("evaluate", "style", "--references", "{folder}", "--audio", "{folder}",
+                                                "-o", "{folder}/r.json", "--folds", "-1"), "--folds"),
+    BadCall("evaluate-seed-text", _command("evaluate", "talking-head", "--clips", "{folder}", "-o", "{folder}/r.json",
+                                           "--seed", "x"), "--seed"),
+    BadCall("output-avi", _animate(output="out.avi"), "should end in .mp4"),
+    BadCall("output-gif", _animate(output="out.gif"), "should end in .mp4"),
+    BadCall("output-no-extension", _animate(output="out"), "should end in .mp4"),
+    BadCall("output-name-too-long", _animate(output="n" * 240 + ".mp4"), "choose a shorter name"),
+    BadCall("output-a-folder", _animate(output="."), "is a folder"),
+    BadCall("output-folder-missing", _animate(output="missing/out.mp4"), "does not exist"),
+    BadCall("output-exists", _animate(), "already exists", prepare=_existing),
+    BadCall("output-a-symlink-overwrite", _animate("--overwrite"), "a link or a special file", prepare=_symlink),
+    BadCall("output-a-pipe-overwrite", _animate("--overwrite"), "a link or a special file", prepare=_fifo),
+    BadCall("output-report-not-json", _command("evaluate", "style", "--references", "{folder}", "--audio", "{folder}",
+                                               "-o", "{folder}/r.txt"), "should end in .json"),
+    BadCall("output-pack-not-safetensors", _command("learn-style", "{image}", "-o", "{folder}/s.pt"),
+            "should end in .safetensors"),
 ]

@@ -14,9 +14,10 @@ import pytest
 
 from stylehead.cli import main
 from stylehead.media import probe, read_audio
-from tests.bad_inputs import CORPUS, BadInput, good_audio, good_image
+from tests.bad_inputs import CALLS, CORPUS, BadInput, good_audio, good_image
 
 CASES = {case.name: case for case in CORPUS}
+CALL_CASES = {call.name: call for call in CALLS}
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +71,7 @@ def test_cli_refuses_in_one_sentence_or_reads_correctly(name, inputs, tmp_path, 
     if case.outcome == "refused":
         assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), err
         assert_one_sentence(lines[0].removeprefix("error: "), case.expect)
-        assert not any(p.suffix in (".mp4", ".safetensors") for p in tmp_path.iterdir())  # nothing half-written
+        assert not list(tmp_path.iterdir())  # nothing at or beside the output, not even a hidden partial file
         return
     assert code == 0 and not lines, err
     if case.role == "style":
@@ -81,6 +82,38 @@ def test_cli_refuses_in_one_sentence_or_reads_correctly(name, inputs, tmp_path, 
     assert info.has_video and info.has_audio and info.size == (256, 256)
     seconds = len(read_audio(audio if case.role == "image" else path)) / 16_000
     assert abs(info.duration - seconds) < 0.1  # as long as its audio
+
+
+def snapshot(folder: Path) -> dict[str, object]:
+    """Every name in ``folder`` with what it is: a link's target, a pipe, or a file's bytes."""
+    state = {}
+    for path in sorted(folder.iterdir()):
+        if path.is_symlink():
+            state[path.name] = ("link", os.readlink(path))
+        elif path.is_fifo():
+            state[path.name] = "pipe"
+        else:
+            state[path.name] = path.read_bytes()
+    return state
+
+
+@pytest.mark.parametrize("name", sorted(name for name, call in CALL_CASES.items() if call.arguments is not None))
+def test_cli_refuses_each_hostile_call_in_one_sentence_and_leaves_the_folder_as_it_was(name, inputs, tmp_path,
+                                                                                       capsys):  # fmt: skip
+    call = CALL_CASES[name]
+    image, audio, _ = inputs
+    folder = tmp_path / "out"
+    folder.mkdir()
+    if call.prepare is not None:
+        call.prepare(folder)
+    before = snapshot(folder)
+    code = main(call.arguments(folder, image, audio))
+    _, err = capsys.readouterr()
+    print(f"\n[cli] {name}: exit {code}: {err.strip()}")
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), err
+    assert_one_sentence(lines[0].removeprefix("error: "), call.expect)
+    assert snapshot(folder) == before
 
 
 @pytest.mark.parametrize("name", ["audio-name-not-utf8", "image-truncated-png"])
@@ -105,7 +138,8 @@ def test_cli_in_a_real_process_with_a_strict_utf8_terminal(name, inputs, tmp_pat
 
 gr = pytest.importorskip("gradio")
 # The accepted files go the same way as through the CLI; the app must word every refusal as well.
-APP_CASES = [name for name, case in CASES.items() if case.outcome == "refused" and not name.endswith("safetensors")]
+APP_CASES = [name for name, case in CASES.items()
+             if case.outcome == "refused" and not name.endswith("safetensors") and not name.startswith("pack-")]
 
 
 def no_progress(*args, **kwargs):
@@ -138,3 +172,19 @@ def test_a_video_with_two_faces_is_tracked_on_the_largest_and_says_so(inputs):
     *_, make = inputs
     track = track_video(make(CASES["style-two-faces"]))
     assert track.faces == 2 and track.valid.all()
+
+
+@pytest.mark.parametrize("name", sorted(name for name, call in CALL_CASES.items() if call.app is not None))
+def test_app_refuses_each_hostile_control_in_one_sentence_before_any_work(name, inputs, monkeypatch, tmp_path):
+    import app
+    from tests.test_app import animate_args
+
+    monkeypatch.setattr(app, "OUTPUT_ROOT", tmp_path / "outputs")
+    monkeypatch.setattr(app, "get_pipeline", lambda: pytest.fail("the models were loaded for a refused request"))
+    call = CALL_CASES[name]
+    image, audio, _ = inputs
+    with pytest.raises(gr.Error) as caught:
+        app.animate(**animate_args(image, audio, **call.app), progress=no_progress)
+    print(f"\n[app] {name}: {caught.value.message}")
+    assert_one_sentence(str(caught.value.message), call.expect)
+    assert not (tmp_path / "outputs").exists() or not list((tmp_path / "outputs").iterdir())

@@ -31,15 +31,15 @@ def check_writable(path: str | Path, overwrite: bool = False, inputs: tuple[Path
     regular file: never a link, a device or a folder), a name short enough for this file system together
     with the hidden name it is written under first."""
     path = Path(path)
-    if suffixes and path.suffix.lower() not in suffixes:
-        raise MediaError(f"The output {path.name} should end in {' or '.join(suffixes)}, the kind of file written "
-                         "there; rename it.")  # fmt: skip
     resolved = path.resolve()
     for source in inputs:
         if Path(source).resolve() == resolved:
             raise MediaError(f"The output {path} is also an input; choose another output file.")
     if path.is_dir():
         raise MediaError(f"The output {path} is a folder; give a file name.")
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise MediaError(f"The output {path.name} should end in {' or '.join(suffixes)}, the kind of file written "
+                         "there; rename it.")  # fmt: skip
     if path.is_symlink() or (path.exists() and not path.is_file()):
         raise MediaError(f"The output {path} is a link or a special file, which stylehead never replaces; "
                          "choose another name.")  # fmt: skip

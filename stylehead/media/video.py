@@ -2,6 +2,7 @@
 
 import subprocess
 import tempfile
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -86,6 +87,16 @@ def read_video(path: str | Path, max_seconds: float | None = None) -> tuple[np.n
     return frames, reader.fps
 
 
+_ENCODERS: "weakref.WeakSet[VideoWriter]" = weakref.WeakSet()  # writers whose ffmpeg may be running
+
+
+def stop_all_encoders() -> None:
+    """Abort every video being written in this process (its ffmpeg killed and reaped, its partial file removed):
+    for a server stopping while requests run in other threads."""
+    for writer in list(_ENCODERS):
+        writer.abort()
+
+
 class VideoWriter:
     """Write RGB frames to an H.264 (yuv420p) mp4, muxing AAC audio, streaming to ffmpeg.
 
@@ -146,6 +157,7 @@ class VideoWriter:
             "-movflags", "+faststart", "-f", "mp4", str(self._tmp_path),
         ]  # fmt: skip
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log)
+        _ENCODERS.add(self)
         self._size = (width, height)
 
     def write(self, frame: np.ndarray) -> None:
