@@ -380,3 +380,35 @@ def test_renderer_choice_offers_neural_only_with_generator_weights(app, portrait
         assert probe(video).size == (256, 256)
     finally:
         app.get_pipeline.cache_clear()
+
+
+def test_out_of_range_controls_are_refused_at_once_and_do_not_slow_the_next_visitor(served, portrait_path,
+                                                                                    short_speech):  # fmt: skip
+    """Through the API (no slider limits there): a control out of range is refused in words in under a second, and
+    a normal request sent right after it takes its usual time."""
+    from gradio_client import Client, handle_file
+
+    client = Client(served, verbose=False)
+
+    def normal() -> float:
+        started = time.perf_counter()
+        video, *_ = client.predict(handle_file(str(portrait_path)), handle_file(str(short_speech)),
+                                   api_name="/animate")  # fmt: skip
+        assert probe(video["video"] if isinstance(video, dict) else video).has_video
+        return time.perf_counter() - started
+
+    normal()  # the models load on the first request
+    usual = normal()
+    slowest = 0.0
+    for controls, message in [({"head_motion": 100}, "between 0 and 2"), ({"seed": -1}, "--seed"),
+                              ({"mouth": "nan"}, "--mouth-scale"), ({"fps": 1000}, "--fps")]:  # fmt: skip
+        started = time.perf_counter()
+        with pytest.raises(Exception, match=message):
+            client.predict(image=handle_file(str(portrait_path)), audio=handle_file(str(short_speech)), **controls,
+                           api_name="/animate")  # fmt: skip
+        refused_in = time.perf_counter() - started
+        assert refused_in < 1.0, (controls, refused_in)
+        slowest = max(slowest, refused_in)
+    after = normal()
+    print(f"normal request {usual:.2f} s, refused ones at most {slowest:.2f} s, the next normal one {after:.2f} s")
+    assert after < 1.5 * usual + 1.0
