@@ -200,6 +200,8 @@ def restyle_pose(pose: np.ndarray, std: tuple[float, ...] | None, speed: float |
     rescaled value by value to a spread ``std``; either may be None (left as it is)."""
     if len(pose) < 2:
         return pose
+    if speed is not None and speed <= 0:  # a head that does not move (a still reference): no motion to play
+        return np.zeros_like(pose)
 
     def rescaled(values: np.ndarray) -> np.ndarray:
         values = values - values.mean(0, keepdims=True)
