@@ -49,7 +49,8 @@ def main() -> None:
 
         def timed(index: int, controls: dict, style: str | None) -> float:
             started = time.perf_counter()
-            pipe(args.image, audio, Path(folder) / f"{index}.mp4", base.replace(**controls), style=style)
+            pipe(args.image, audio, Path(folder) / f"{index}.mp4", base.replace(**controls), style=style,
+                 overwrite=True)
             return time.perf_counter() - started
 
         timed(-1, {}, None)  # warm-up: models and the face detector load
