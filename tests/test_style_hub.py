@@ -260,3 +260,28 @@ def test_the_app_takes_a_style_from_the_hub_and_never_a_path(offline_cache, port
         with pytest.raises(gr.Error, match="is not a Hub repo id"):
             app.animate(image=str(portrait_path), audio=str(short_speech), hub_style=crafted,
                         progress=lambda *a, **k: None)  # fmt: skip
+
+
+def test_publish_presets_writes_one_repo_per_preset_and_uploads_nothing_by_default(tmp_path):
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from huggingface_hub import ModelCard
+
+    presets, output = tmp_path / "presets", tmp_path / "repos"
+    presets.mkdir()
+    shutil.copy(PRESETS / "sad.safetensors", presets)  # one preset is enough (each preview is seconds of work)
+    repo = Path(__file__).resolve().parents[1]
+    command = [sys.executable, str(repo / "train" / "publish_presets.py"), "--owner", "someone", "--presets",
+               str(presets), "--output", str(output)]  # fmt: skip
+    env = dict(os.environ, PYTHONPATH=str(repo))  # this checkout's stylehead, whichever one is installed
+    for _ in range(2):  # a second run writes the repos anew
+        result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+        assert result.returncode == 0, result.stderr
+    assert "nothing uploaded" in result.stdout and sorted(p.name for p in output.iterdir()) == ["sad"]
+    card = ModelCard.load(output / "sad" / "README.md")
+    assert card.data.library_name == "stylehead" and "--style someone/stylehead-style-sad" in card.text
+    assert (output / "sad" / "style.safetensors").read_bytes() == (PRESETS / "sad.safetensors").read_bytes()
+    assert (output / "sad" / "preview.jpg").read_bytes() == (PRESETS / "sad.jpg").read_bytes()  # the card's picture
