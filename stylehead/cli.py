@@ -312,13 +312,15 @@ def cmd_push_style(args: argparse.Namespace) -> None:
     from stylehead.style.models import StyleModels
     from stylehead.style.pack import StylePack
     from stylehead.style.preview import style_preview
-    from stylehead.style.sharing import HubStyle, StyleRepo, weights_name
+    from stylehead.style.sharing import HubStyle, StyleRepo, check_new_folder, weights_name
 
     path = check_readable(args.pack)
     pack = StylePack.load(path)
     hub = HubStyle.parse(args.repo_id)
     if hub is None or hub.revision:
         raise StyleheadError(f"{args.repo_id[:80]!r} is not a Hub repo id; write it as owner/name.")
+    if args.dry_run:
+        check_new_folder(args.dry_run)  # before the models load
     models = StyleModels.from_pretrained(args.weights)
     check_base(pack, models.motion)  # the card names these weights, and the preview is drawn with them
     preview = None

@@ -211,8 +211,6 @@ def test_push_style_dry_run_writes_a_repo_whose_card_renders_and_whose_pack_load
     from stylehead.media import read_image
 
     assert read_image(folder / "preview.jpg").shape == (320, 640, 3)  # four maps above four frames, 160 px each
-    again = run_cli("push-style", str(source), "someone/furious-style", "--dry-run", str(folder))
-    assert_one_line_error(again, "is not an empty folder")
 
 
 def test_a_pack_saved_into_a_repo_folder_loads_back_identically(tmp_path):
@@ -221,6 +219,8 @@ def test_a_pack_saved_into_a_repo_folder_loads_back_identically(tmp_path):
     folder = StyleRepo(pack, "someone/neutral-style").write(tmp_path / "repo")
     assert sorted(p.name for p in folder.iterdir()) == ["README.md", "style.safetensors"]  # no preview given
     assert tensors_and_metadata(folder / "style.safetensors") == tensors_and_metadata(PRESETS / "neutral.safetensors")
+    with pytest.raises(StyleheadError, match="is not an empty folder"):  # nothing is written over
+        StyleRepo(pack, "someone/neutral-style").write(folder)
 
 
 def test_push_to_hub_offline_is_one_sentence_and_uploads_nothing(monkeypatch):
@@ -234,18 +234,26 @@ def test_push_to_hub_offline_is_one_sentence_and_uploads_nothing(monkeypatch):
         pack.push_to_hub("not a repo")
 
 
-def test_push_style_without_network_ends_in_one_error_line(tmp_path, monkeypatch):
+def test_push_style_offline_ends_in_one_error_line(tmp_path, monkeypatch):
     pack = str(PRESETS / "neutral.safetensors")
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf_home"))  # no saved token
-    monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     assert_one_line_error(run_cli("push-style", pack, "someone/neutral-style"), "HF_HUB_OFFLINE is set")
-    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
-    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens there: no network
-    unreachable = "Nothing was uploaded to someone/neutral-style: the Hugging Face Hub cannot be reached"
-    assert_one_line_error(run_cli("push-style", pack, "someone/neutral-style"), unreachable)
     assert_one_line_error(run_cli("push-style", pack, "someone/x@main", "--dry-run", str(tmp_path / "r")),
                           "is not a Hub repo id")  # fmt: skip
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "mine.txt").write_text("keep me")
+    assert_one_line_error(run_cli("push-style", pack, "someone/x", "--dry-run", str(tmp_path / "full")),
+                          "is not an empty folder")  # fmt: skip
+
+
+def test_push_style_without_network_ends_in_one_error_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf_home"))  # no saved token
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens there: no network
+    result = run_cli("push-style", str(PRESETS / "neutral.safetensors"), "someone/neutral-style")
+    assert_one_line_error(result, "Nothing was uploaded to someone/neutral-style: the Hugging Face Hub cannot be "
+                          "reached")  # fmt: skip
 
 
 def test_the_app_takes_a_style_from_the_hub_and_never_a_path(offline_cache, portrait_path, short_speech):
@@ -277,11 +285,13 @@ def test_publish_presets_writes_one_repo_per_preset_and_uploads_nothing_by_defau
     command = [sys.executable, str(repo / "train" / "publish_presets.py"), "--owner", "someone", "--presets",
                str(presets), "--output", str(output)]  # fmt: skip
     env = dict(os.environ, PYTHONPATH=str(repo))  # this checkout's stylehead, whichever one is installed
-    for _ in range(2):  # a second run writes the repos anew
-        result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
-        assert result.returncode == 0, result.stderr
+    (output / "sad").mkdir(parents=True)
+    (output / "sad" / "README.md").write_text("an earlier run's card\n")  # written anew
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr
     assert "nothing uploaded" in result.stdout and sorted(p.name for p in output.iterdir()) == ["sad"]
     card = ModelCard.load(output / "sad" / "README.md")
     assert card.data.library_name == "stylehead" and "--style someone/stylehead-style-sad" in card.text
+    assert "earlier run" not in card.text
     assert (output / "sad" / "style.safetensors").read_bytes() == (PRESETS / "sad.safetensors").read_bytes()
     assert (output / "sad" / "preview.jpg").read_bytes() == (PRESETS / "sad.jpg").read_bytes()  # the card's picture

@@ -29,6 +29,9 @@ def style_card(pack: "StylePack", repo_id: str, license: str = "other", weights:
                          or None, stylehead_weights_fingerprint=pack.base or None)  # fmt: skip
     std = ", ".join(f"{v:.1f}" for v in pack.pose_std[:3])
     track = f"{len(pack.pose_track) / 60:.1f} s, replayed" if pack.pose_track is not None else "none (sampled)"
+    not_learned = ["Not learned:", "", *(f"- {item}" for item in pack.not_learned)]
+    if not pack.not_learned:
+        not_learned = ["Nothing it tried to learn was left out."]
     lines = [
         f"# {pack.name}: a stylehead style",
         "",
@@ -58,8 +61,7 @@ def style_card(pack: "StylePack", repo_id: str, license: str = "other", weights:
         "",
         *(f"- {item}" for item in pack.learned or ["(nothing listed)"]),
         "",
-        *(["Not learned:", "", *(f"- {item}" for item in pack.not_learned)] if pack.not_learned
-          else ["Nothing it tried to learn was left out."]),
+        *not_learned,
         "",
         "| head pose std (pitch, yaw, roll) ° | head speed °/s | blinks/min | blink duration s | head motion track |",
         "| --- | --- | --- | --- | --- |",

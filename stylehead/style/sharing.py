@@ -29,7 +29,7 @@ from stylehead.style.card import CARD_FILE, PREVIEW_FILE, STYLE_FILE, style_card
 if TYPE_CHECKING:
     from stylehead.style.pack import StylePack
 
-__all__ = ["CARD_FILE", "PREVIEW_FILE", "STYLE_FILE", "HubStyle", "StyleRepo", "weights_name"]
+__all__ = ["CARD_FILE", "PREVIEW_FILE", "STYLE_FILE", "HubStyle", "StyleRepo", "check_new_folder", "weights_name"]
 
 BUNDLED_NAME = "stylehead's bundled weights"
 _PART = r"[A-Za-z0-9](?:[\w.-]*[A-Za-z0-9])?"
@@ -134,9 +134,7 @@ class StyleRepo:
 
     def write(self, folder: str | Path) -> Path:
         """Write the repo's files into ``folder`` (new or empty): what :meth:`push` uploads."""
-        folder = Path(folder)
-        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-            raise StyleheadError(f"{folder} is not an empty folder; give a new one for the style repo's files.")
+        folder = check_new_folder(folder)
         folder.mkdir(parents=True, exist_ok=True)
         if self.pack_file is not None:
             shutil.copyfile(self.pack_file, folder / STYLE_FILE)
@@ -180,6 +178,14 @@ class StyleRepo:
                 raise StyleheadError(f"Nothing was uploaded to {self.repo_id}: the Hugging Face Hub cannot be reached; "
                                      "check the connection, or write the files with --dry-run.") from None  # fmt: skip
         return str(url)
+
+
+def check_new_folder(folder: str | Path) -> Path:
+    """``folder``, when it is new or empty (a style repo's files are written into nothing else)."""
+    folder = Path(folder)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise StyleheadError(f"{folder} is not an empty folder; give a new one for the style repo's files.")
+    return folder
 
 
 def weights_name(source: str | Path | None) -> str:
