@@ -77,7 +77,7 @@ class HubStyle:
                 card = ModelCard.load(hf_hub_download(self.repo_id, CARD_FILE, revision=self.revision))
         except (StyleheadError, ValueError, OSError):  # no card, or not one: the fingerprint alone will do
             return ""
-        return str(card.data.to_dict().get("stylehead_weights") or "")
+        return " ".join(str(card.data.to_dict().get("stylehead_weights") or "").split())[:100]  # one short line
 
     def _check_size(self, max_bytes: int) -> None:
         from huggingface_hub import get_hf_file_metadata, hf_hub_url
