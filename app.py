@@ -5,9 +5,10 @@ request) and :func:`stylehead.style.learn.learn_style`. Importing this module bu
 nothing else. Limits come from the environment (:class:`AppLimits`). Each request writes into its own
 folder under the system's temporary folder; a failed request's folder is removed at once, and folders
 older than ``STYLEHEAD_KEEP_MINUTES`` or beyond the newest ``STYLEHEAD_MAX_KEPT_REQUESTS`` are removed
-as new requests come in. Styles a visitor learns live in that visitor's session only; the presets are
-the only thing users share. Files come in only as uploads (gradio refuses any other path), a style is
-only a preset or one this session learned, and the app is never shared publicly unless launched so.
+as new requests come in. Styles a visitor learns live in that visitor's session only; the presets and
+styles on the Hub are the only things users share. Files come in only as uploads (gradio refuses any other
+path), a style is only a preset, one this session learned or a Hub repo id (``owner/name``, fetched from the
+Hub, never read as a path), and the app is never shared publicly unless launched so.
 ``STYLEHEAD_GENERATOR`` names a trained Style-Aware Generator folder, which offers the neural renderer.
 Every control is checked before any work, for API callers too (the events take their inputs
 unprocessed, so the page's slider limits are not what protects the app). SIGTERM (a Space restarting,
@@ -145,8 +146,13 @@ def style_choices(session_styles: dict[str, str]) -> list[str]:
     return [NO_STYLE, *preset_names(), *(f"learned: {name}" for name in session_styles)]
 
 
-def _resolve_style(choice: str | None, session_styles: dict[str, str]) -> str | None:
-    """A preset name or this session's learned pack; never a path the request names (another visitor's files)."""
+def _resolve_style(choice: str | None, session_styles: dict[str, str], hub_style: str | None = None):
+    """A style from the Hub (which wins), a preset name or this session's learned pack; never a path the request
+    names (another visitor's files)."""
+    if hub_style and str(hub_style).strip():
+        from stylehead.style.library import load_hub_style
+
+        return load_hub_style(str(hub_style).strip(), get_pipeline().style_models)
     if not choice or choice == NO_STYLE:
         return None
     if choice.startswith("learned: "):
@@ -236,9 +242,12 @@ def _learn(video: str, name: str | None, session_styles: dict[str, str], folder:
 def animate(image, audio, style=NO_STYLE, style_video=None, head_motion=DEFAULTS.head_motion_scale,
             mouth=DEFAULTS.mouth_scale, blink_rate=DEFAULTS.blink_rate, still=DEFAULTS.still, fps=DEFAULTS.fps,
             size=DEFAULTS.size, mode=DEFAULTS.mode, seed=DEFAULTS.seed, facial_map=False, session_styles=None,
-            renderer=None, style_strength=DEFAULTS.style_strength,
+            renderer=None, style_strength=DEFAULTS.style_strength, hub_style=None,
             progress=gr.Progress()):  # noqa: B008 (gradio's way)  # fmt: skip
     """Portrait + audio (+ style) → talking-head mp4, the style's reference maps, the facial-map video.
+
+    The style is the video to learn from when there is one, else the Hub repo id ``hub_style`` when given, else
+    the one picked in the list.
 
     Every input after the audio has a default (the API's callers may give the portrait and the audio alone);
     the controls' defaults are :class:`~stylehead.options.AnimateOptions`' (an empty blink rate: the style's own).
@@ -259,7 +268,7 @@ def animate(image, audio, style=NO_STYLE, style_video=None, head_motion=DEFAULTS
         from stylehead.media import check_duration
 
         check_duration(audio, LIMITS.max_audio_seconds)  # before a style is learned: refused in a second
-        chosen = _resolve_style(style, session_styles) if not style_video else None
+        chosen = _resolve_style(style, session_styles, hub_style) if not style_video else None
         folder = request_folder()
         made.append(folder)
         pack = None
@@ -363,6 +372,9 @@ def build_demo() -> gr.Blocks:
                         label="Speech or singing", type="filepath", sources=["upload", "microphone"], elem_id="audio"
                     )
                     style = gr.Dropdown(style_choices({}), value=NO_STYLE, label="Style", elem_id="style")
+                    hub_style = gr.Textbox(label="…or a style from the Hugging Face Hub (optional)",
+                                           placeholder="owner/name or owner/name@revision",
+                                           elem_id="hub_style")  # fmt: skip
                     style_video = gr.Video(label="…or learn the style of a video now (optional)", sources=["upload"])
                     style_strength = control("style_strength")
                     with gr.Accordion("Controls", open=False):
@@ -399,7 +411,7 @@ def build_demo() -> gr.Blocks:
         generate.click(
             animate,
             [image, audio, style, style_video, head_motion, mouth, blink_rate, still, fps, size, mode, seed,
-             facial_map, session_styles, renderer, style_strength],
+             facial_map, session_styles, renderer, style_strength, hub_style],
             [video, references, map_video, summary, session_styles, style],
             api_name="animate",
             preprocess=False,

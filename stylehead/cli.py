@@ -322,6 +322,41 @@ def cmd_learn_style(args: argparse.Namespace) -> None:
         print(f"note: not learned: {item}", file=sys.stderr)
 
 
+def cmd_push_style(args: argparse.Namespace) -> None:
+    """Share a style pack on the Hugging Face Hub as a repo: the pack (style.safetensors), a model card and a
+    preview of the bundled example portrait in that style; with --dry-run, only write those files."""
+    from stylehead.media import check_readable, read_audio, read_image
+    from stylehead.render.warp_renderer import Portrait
+    from stylehead.style.library import check_base
+    from stylehead.style.models import StyleModels
+    from stylehead.style.pack import StylePack
+    from stylehead.style.preview import style_preview
+    from stylehead.style.sharing import HubStyle, StyleRepo, check_new_folder, weights_name
+
+    path = check_readable(args.pack)
+    pack = StylePack.load(path)
+    hub = HubStyle.parse(args.repo_id)
+    if hub is None or hub.revision:
+        raise StyleheadError(f"{args.repo_id[:80]!r} is not a Hub repo id; write it as owner/name.")
+    if args.dry_run:
+        check_new_folder(args.dry_run)  # before the models load
+    models = StyleModels.from_pretrained(args.weights)
+    check_base(pack, models.motion)  # the card names these weights, and the preview is drawn with them
+    preview = None
+    if (EXAMPLES / "portrait.png").exists() and (EXAMPLES / "speech.wav").exists():
+        portrait = Portrait.from_image(read_image(EXAMPLES / "portrait.png"), "portrait.png", models.rest_estimate)
+        preview = style_preview(pack, models, portrait, read_audio(EXAMPLES / "speech.wav"))
+    else:
+        print("note: the bundled examples are not beside this installation; the card has no preview.", file=sys.stderr)
+    repo = StyleRepo(pack, hub.repo_id, args.license, weights_name(args.weights), preview, pack_file=path)
+    if args.dry_run:
+        folder = repo.write(args.dry_run)
+        files = ", ".join(sorted(p.name for p in folder.iterdir()))
+        print(f"{path.name}: the repo {hub.repo_id} would hold {files} -> {folder} (nothing uploaded)")
+        return
+    print(f"{path.name}: style {pack.name!r} -> {repo.push(private=args.private)}")
+
+
 def cmd_evaluate_style(args: argparse.Namespace) -> None:
     """The paper's Table 3: learn each reference's style, drive it with other audio, SLD/SLV/SMD vs neutral."""
 
@@ -454,7 +489,8 @@ def build_parser() -> argparse.ArgumentParser:
     animate.add_argument("--image", required=True, help="a portrait photo with one face (jpg, png, webp, bmp)")
     animate.add_argument("--audio", required=True, help="speech or singing (wav, mp3, flac, ogg, m4a or a video)")
     animate.add_argument("-o", "--output", required=True, help="the .mp4 to write")
-    animate.add_argument("--style", help="a preset name, a style pack (.safetensors) or a reference video to learn")
+    animate.add_argument("--style", help="a preset name, a style pack (.safetensors), a reference video to learn, or "
+                         "a Hub repo id (owner/name, owner/name@revision)")  # fmt: skip
     add_arguments(animate)  # every AnimateOptions field
     _add_max_seconds(animate)
     animate.add_argument("--generator", help="folder of a trained Style-Aware Generator (config.json and weights)")
@@ -478,13 +514,24 @@ def build_parser() -> argparse.ArgumentParser:
     _add_weights_and_overwrite(learn, "the style pack")
     learn.set_defaults(run=cmd_learn_style)
 
+    push = commands.add_parser("push-style", help="share a style pack on the Hugging Face Hub (pack, card, preview)",
+                               description=cmd_push_style.__doc__)  # fmt: skip
+    push.add_argument("pack", help="the style pack (.safetensors)")
+    push.add_argument("repo_id", help="the Hub repo to create or update (owner/name)")
+    push.add_argument("--private", action="store_true", help="make the repo private when it is created")
+    push.add_argument("--license", default="other", help="the card's licence id (default: other)")
+    push.add_argument("--dry-run", metavar="FOLDER", help="write the repo's files into FOLDER and upload nothing")
+    push.add_argument("--weights", help="the weights the pack was made with (default: the bundled weights)")
+    push.set_defaults(run=cmd_push_style)
+
     evaluate = commands.add_parser("evaluate", help="measure quality against real clips")
     benches = evaluate.add_subparsers(dest="benchmark", required=True, metavar="WHAT")
     lipsync = benches.add_parser("lipsync", help="mouth motion from audio vs the real face",
                                  description=cmd_evaluate_lipsync.__doc__)  # fmt: skip
     lipsync.add_argument("--clips", required=True, help="a folder of talking-face videos with sound")
     lipsync.add_argument("-o", "--output", required=True, help="the JSON report to write")
-    lipsync.add_argument("--style", help="score the generators as this style (preset, pack or video) changes them")
+    lipsync.add_argument("--style", help="score the generators as this style (preset, pack, video or Hub repo id) "
+                         "changes them")  # fmt: skip
     add_arguments(lipsync, ("style_strength",))
     _add_weights_and_overwrite(lipsync, "the report")
     lipsync.set_defaults(run=cmd_evaluate_lipsync)

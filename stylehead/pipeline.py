@@ -5,7 +5,7 @@
     pipe = StyleHeadPipeline.from_pretrained()          # the bundled weights, offline
     result = pipe("portrait.png", "speech.wav", output="talking.mp4", seed=0)
     print(result.video, result.timings)
-    sung = pipe("portrait.png", "song.wav", output="sung.mp4", style="singing")  # or a pack, or a video
+    sung = pipe("portrait.png", "song.wav", output="sung.mp4", style="singing")  # or a pack, a video, a Hub id
 
 Weights resolve as :func:`stylehead.hub.resolve_weights` says (an explicit folder or Hub id, then
 ``$STYLEHEAD_WEIGHTS``, then the weights inside the package). The audio becomes motion
@@ -197,8 +197,9 @@ class StyleHeadPipeline:
 
         ``options`` (:class:`~stylehead.options.AnimateOptions`) are the user's controls; any of them
         may also be given by name (``seed=1, mouth_scale=1.2``), which wins. ``style`` is a preset name
-        (:meth:`preset_names`), a style pack file, a :class:`~stylehead.style.pack.StylePack` or a
-        reference video, which is learned first (``style_progress(stage, done, total)`` follows that).
+        (:meth:`preset_names`), a style pack file, a :class:`~stylehead.style.pack.StylePack`, a
+        reference video, which is learned first (``style_progress(stage, done, total)`` follows that), or
+        a Hub repo id (``owner/name``, ``owner/name@revision``: :func:`~stylehead.style.library.load_style`).
         None: the default motion. Audio longer than ``max_seconds`` and, with ``size="original"``, a
         portrait of more than ``max_output_pixels`` are refused before any work (None: no limit).
         """

@@ -13,31 +13,18 @@ import argparse
 import json
 from pathlib import Path
 
-import cv2
 import numpy as np
 import yaml
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-TILE = 160
 
 
 def preview(pipe, pack, portrait, audio: np.ndarray, path: Path) -> Path:
     """``path``: the pack's reference maps above ``portrait`` speaking ``audio`` in its style, four moments (JPEG)."""
     from stylehead.media.image import write_image
-    from stylehead.options import AnimateOptions
-    from stylehead.render.warp_renderer import RenderConfig, WarpRenderer
-    from stylehead.style.library import styled_portrait
-    from stylehead.style.preview import reference_maps
+    from stylehead.style.preview import style_preview
 
-    def tile(image: np.ndarray) -> np.ndarray:
-        return cv2.resize(image, (TILE, TILE), interpolation=cv2.INTER_AREA)
-
-    renderer = WarpRenderer(styled_portrait(portrait, pack), RenderConfig(size=512))
-    targets = renderer.targets(pipe.motion(audio, AnimateOptions(), pack))
-    moments = np.linspace(0, len(targets.landmarks) - 1, 6)[1:-1].round().astype(int)
-    styled = [tile(renderer.render(targets.landmarks[i], targets.head[i])) for i in moments]
-    maps = [tile(image) for image, _ in reference_maps(pack)]
-    return write_image(path, np.concatenate([np.concatenate(maps, 1), np.concatenate(styled, 1)], 0))
+    return write_image(path, style_preview(pack, pipe.style_models, portrait, audio))
 
 
 def main() -> None:

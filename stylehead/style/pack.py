@@ -35,6 +35,7 @@ from stylehead.style.pack_checks import (
     parse_header,
     track_shape_ok,
 )
+from stylehead.style.sharing import StyleRepo
 
 FORMAT = "stylehead-style"
 VERSION = "3"  # written when the pack has an expression; "1" (no track) and "2" (no expression) are still read
@@ -103,6 +104,12 @@ class StylePack:
         version = "1" if self.pose_track is None else VERSION if self.expression is not None else "2"
         save_file(tensors, str(path), metadata={"format": FORMAT, "version": version, "header": json.dumps(header)})
         return path
+
+    def push_to_hub(self, repo_id: str, private: bool = False, license: str = "other", weights: str = "",
+                    preview: np.ndarray | None = None, token: str | None = None) -> str:  # fmt: skip
+        """Share this style as the Hub repo ``repo_id`` (its pack, a model card, ``preview`` as a picture), like a
+        LoRA; the repo's URL. :mod:`stylehead.style.sharing` says what the repo holds."""
+        return StyleRepo(self, repo_id, license, weights, preview).push(private, token)
 
     @classmethod
     def load(cls, path: str | Path) -> "StylePack":
