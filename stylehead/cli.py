@@ -535,9 +535,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(batch)  # every job's controls, unless its row gives its own
     _add_max_seconds(batch)
     batch.add_argument("--workers", type=bounded_number(int, 1, 64), default=1,
-                       help="processes started here, each loading the models (default 1: the fastest on 2 cores)")
+                       help="processes started here, each loading the models (1: fastest on 2 cores)")  # fmt: skip
     batch.add_argument("--threads", type=bounded_number(int, 1, 256), default=1,
-                       help="torch threads per process (default 1: the fastest on 2 cores)")
+                       help="torch threads per process (default 1: fastest on 2 cores)")  # fmt: skip
     batch.add_argument("--generator", help="folder of a trained Style-Aware Generator (config.json and weights)")
     batch.add_argument("--contact-sheets", action="store_true", help="also write <output>.contact.jpg for each video")
     _add_weights_and_overwrite(batch, "a file found at a job's output name (finished jobs are still skipped)")

@@ -161,7 +161,9 @@ class BatchRecords:
             return None
         started = note.get("started")
         seconds = job.output.stat().st_mtime - started if isinstance(started, (int, float)) else None
-        return self.record_done(job, seconds)
+        record = self.record_done(job, seconds)
+        self.log(job, "done", seconds=seconds, adopted=True)
+        return record
 
     def remove_partials(self, job: PlannedJob) -> None:
         """Remove what a dead process left of the job's video (``.<name>.<hex>.partial.mp4`` beside it)."""
