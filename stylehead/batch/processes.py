@@ -44,6 +44,11 @@ class ProcessGroup:
 
         return gather_object(list(items))
 
+    def close(self) -> None:
+        """Leave the process group (left open, its threads abort the interpreter as it exits)."""
+        if self.state is not None:
+            self.state.destroy_process_group()
+
 
 def launched_processes() -> ProcessGroup:
     """This process's :class:`ProcessGroup`: from accelerate when a launcher started several, else one of one."""

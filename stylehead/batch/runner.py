@@ -74,12 +74,15 @@ def run(jobs: str | Path | Iterable[Job | Mapping[str, Any]], output_dir: str | 
     planned = plan(jobs, config.output_dir, options)
     _prepare_output_dir(config.output_dir)
     group = launched_processes()
-    if workers > 1:
-        results = _run_workers(planned, group, workers, config)
-    else:
-        results = run_share(planned, group.index, group.count, config, pipeline)
-    group.wait_for_everyone()
-    merged = sorted(group.gather(results), key=lambda result: result.number)
+    try:
+        if workers > 1:
+            results = _run_workers(planned, group, workers, config)
+        else:
+            results = run_share(planned, group.index, group.count, config, pipeline)
+        group.wait_for_everyone()
+        merged = sorted(group.gather(results), key=lambda result: result.number)
+    finally:
+        group.close()
     summary = BatchSummary(merged, config.output_dir, group.count * workers, time.perf_counter() - started)
     if group.is_main:
         summary.write()
@@ -160,7 +163,7 @@ class _JobMaker:
         self.records.log(job, "started")
         started = time.perf_counter()
         try:
-            job.output.parent.mkdir(parents=True, exist_ok=True)
+            _make_folder(job.output.parent)
             self.pipeline(job.image, job.audio, job.output, job.options, style=self._style(job.style),
                           max_seconds=self.config.max_seconds, overwrite=self.config.overwrite,
                           contact_sheet=self.config.contact_sheet)  # fmt: skip
@@ -198,6 +201,13 @@ class _JobMaker:
         return JobResult(job.number, job.id, status, output, None if seconds is None else round(seconds, 3), error,
                          *(str(p) if p is not None else None for p in (job.image, job.audio, job.style)),
                          self.records.process)  # fmt: skip
+
+
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise StyleheadError(f"The folder {folder} cannot be made ({err.strerror}); choose another output.") from None
 
 
 def _bar(total: int, index: int, count: int, show: bool | None):
