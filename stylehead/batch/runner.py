@@ -106,7 +106,8 @@ def _prepare_output_dir(output_dir: Path) -> None:
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise StyleheadError(f"The output folder {output_dir} cannot be created ({err.strerror}).") from None
+        raise StyleheadError(f"The output folder {output_dir} cannot be created ({err.strerror}); choose "
+                             "another.") from None  # fmt: skip
     for name in SUMMARY_NAMES:
         check_writable(output_dir / name, overwrite=True)
 
