@@ -4,4 +4,5 @@ import sys
 
 from stylehead.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when a worker process of `batch --workers` imports this module again
+    sys.exit(main())

@@ -185,6 +185,32 @@ def cmd_animate(args: argparse.Namespace) -> None:
         print(f"contact sheet: {result.contact_sheet}")
 
 
+def cmd_batch(args: argparse.Namespace) -> None:
+    """Animate every job of a manifest (CSV or JSON Lines: image, audio, optional style, output and controls), the
+    models loaded once. A job that fails is recorded and the batch goes on; running the same command again
+    makes only what is missing. Under `accelerate launch` the launched processes share the jobs."""
+    from stylehead.batch import run
+
+    options = from_arguments(args)  # checked before the models load
+    try:
+        summary = run(args.manifest, args.output_dir, options=options, workers=args.workers, weights=args.weights,
+                      generator=args.generator, overwrite=args.overwrite, contact_sheet=args.contact_sheets,
+                      max_seconds=args.max_seconds, threads=args.threads)  # fmt: skip
+    except Terminated:
+        raise Terminated("stopped (SIGTERM); the videos already made are kept: run the same command again to make "
+                         "the rest.") from None  # fmt: skip
+    if not summary.files:  # not the main process: it prints the summary
+        return
+    for job in summary.failed():
+        print(f"failed: job {job.number} ({Path(job.image).name if job.image else 'no image'}): {job.error}",
+              file=sys.stderr)  # fmt: skip
+    counts = summary.counts
+    busy = f", {counts['busy']} being made by another run" if counts["busy"] else ""
+    processes = f"{summary.processes} process{'es' if summary.processes > 1 else ''}"
+    print(f"{len(summary.jobs)} jobs in {summary.seconds:.1f} s ({processes}): {counts['done']} made, "
+          f"{counts['skipped']} already made, {counts['failed']} failed{busy} -> {summary.files[0]}")  # fmt: skip
+
+
 def cmd_evaluate_lipsync(args: argparse.Namespace) -> None:
     """Score lip sync on real clips: the model against the loudness and static baselines."""
 
@@ -501,6 +527,22 @@ def build_parser() -> argparse.ArgumentParser:
     _add_weights_and_overwrite(animate, "the output files")
     animate.set_defaults(run=cmd_animate)
 
+    batch = commands.add_parser("batch", help="animate every job of a CSV or JSON Lines manifest (resumable)",
+                                description=cmd_batch.__doc__)  # fmt: skip
+    batch.add_argument("manifest", help="a .csv (a header, then one job a row) or .jsonl (one object a line) with "
+                       "image, audio and optionally style, output and any control by its option name")  # fmt: skip
+    batch.add_argument("-o", "--output-dir", required=True, help="the folder for the videos and the summary")
+    add_arguments(batch)  # every job's controls, unless its row gives its own
+    _add_max_seconds(batch)
+    batch.add_argument("--workers", type=bounded_number(int, 1, 64), default=1,
+                       help="processes started here, each loading the models (1: fastest on 2 cores)")  # fmt: skip
+    batch.add_argument("--threads", type=bounded_number(int, 1, 256), default=1,
+                       help="torch threads per process (default 1: fastest on 2 cores)")  # fmt: skip
+    batch.add_argument("--generator", help="folder of a trained Style-Aware Generator (config.json and weights)")
+    batch.add_argument("--contact-sheets", action="store_true", help="also write <output>.contact.jpg for each video")
+    _add_weights_and_overwrite(batch, "a file found at a job's output name (finished jobs are still skipped)")
+    batch.set_defaults(run=cmd_batch)
+
     learn = commands.add_parser("learn-style", help="learn a style pack from a reference video",
                                 description=cmd_learn_style.__doc__)  # fmt: skip
     learn.add_argument("video", help="a video of one person talking or singing (sound optional)")
@@ -593,8 +635,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted.", file=sys.stderr)
         return 130
-    except Terminated:
-        print("error: stopped (SIGTERM); nothing was written.", file=sys.stderr)
+    except Terminated as stop:
+        print(f"error: {stop.args[0] if stop.args else 'stopped (SIGTERM); nothing was written.'}", file=sys.stderr)
         return EXIT_TERMINATED
     finally:
         if previous is not None:

@@ -14,6 +14,7 @@ LAYERS = (
     ("render",),
     ("style",),
     ("pipeline",),
+    ("batch",),
     ("evaluation",),
     ("cli", "__main__", "__init__"),
 )
