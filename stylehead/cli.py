@@ -536,8 +536,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_max_seconds(batch)
     batch.add_argument("--workers", type=bounded_number(int, 1, 64), default=1,
                        help="processes started here, each loading the models (1: fastest on 2 cores)")  # fmt: skip
-    batch.add_argument("--threads", type=bounded_number(int, 1, 256), default=1,
-                       help="torch threads per process (default 1: fastest on 2 cores)")  # fmt: skip
+    batch.add_argument("--threads", type=bounded_number(int, 1, 256), default=2,
+                       help="torch threads per process (default 2: fastest on 2 quiet cores; 1 on a busy "
+                            "machine)")  # fmt: skip
     batch.add_argument("--generator", help="folder of a trained Style-Aware Generator (config.json and weights)")
     batch.add_argument("--contact-sheets", action="store_true", help="also write <output>.contact.jpg for each video")
     _add_weights_and_overwrite(batch, "a file found at a job's output name (finished jobs are still skipped)")

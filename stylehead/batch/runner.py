@@ -35,7 +35,7 @@ from stylehead.pipeline import DEFAULT_MAX_SECONDS, StyleHeadPipeline
 from stylehead.style.library import load_style
 from stylehead.style.pack import StylePack
 
-DEFAULT_THREADS = 1  # torch threads per process: the fastest on 2 CPU cores (docs/decisions.md, issue 24)
+DEFAULT_THREADS = 2  # torch threads per process: the fastest on 2 quiet CPU cores (docs/decisions.md, issue 24)
 DEFAULT_WORKERS = 1  # processes started here: the same measurement
 
 
