@@ -170,3 +170,17 @@ def test_euler_angle_signs_match_their_documentation():
     right = rotation_matrix(roll) @ np.array([1.0, 0.0, 0.0])
     assert right[1] > 0  # a point on the right goes down: clockwise on screen (y points down)
     assert euler_angles(roll)[2] == pytest.approx(10.0)
+
+
+def test_a_tilted_head_is_found_and_a_face_on_its_side_is_refused_saying_which_way_to_turn(portrait):
+    import cv2
+
+    from stylehead.face.detection import find_face
+
+    height, width = portrait.shape[:2]
+    for angle in (20, -30, 40):  # a head tilted this far is still a portrait to animate
+        turn = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
+        find_face(cv2.warpAffine(portrait, turn, (width, height), borderMode=cv2.BORDER_REPLICATE))
+    for quarter, way in ((1, "clockwise"), (3, "anticlockwise")):
+        with pytest.raises(NoFaceError, match=f"lies on its side; turn the picture a quarter turn {way} "):
+            find_face(np.ascontiguousarray(np.rot90(portrait, quarter)), "sideways.png")
