@@ -40,7 +40,7 @@ def check_writable(path: str | Path, overwrite: bool = False, inputs: tuple[Path
     if suffixes and path.suffix.lower() not in suffixes:
         raise MediaError(f"The output {path.name} should end in {' or '.join(suffixes)}, the kind of file written "
                          "there; rename it.")  # fmt: skip
-    if path.is_symlink() or (path.exists() and not path.is_file()):
+    if _special(path):
         raise MediaError(f"The output {path} is a link or a special file, which stylehead never replaces; "
                          "choose another name.")  # fmt: skip
     if path.exists() and not overwrite:
@@ -55,6 +55,16 @@ def check_writable(path: str | Path, overwrite: bool = False, inputs: tuple[Path
 
 
 PARTIAL_EXTRA = 22  # what partial_path adds to a name: "." + "." + 12 hex digits + ".partial"
+
+
+def _special(path: Path) -> bool:
+    """Whether something other than a regular file (a link, a pipe, a device, a folder) is at ``path``."""
+    return path.is_symlink() or (path.exists() and not path.is_file())
+
+
+def _appeared(path: Path) -> MediaError:
+    return MediaError(f"{path} appeared while this ran (another run writing the same name?); it was kept and "
+                      "this result discarded, so choose another name or pass --overwrite.")  # fmt: skip
 
 
 def _name_max(folder: Path) -> int:
@@ -75,7 +85,7 @@ def commit_output(partial: Path, path: Path, overwrite: bool = False) -> Path:
     replaced, even one that appeared while the work ran (another run writing the same name): the rename
     is a hard link, which fails if the name is taken. With it, only a regular file is replaced."""
     if overwrite:
-        if path.is_symlink() or (path.exists() and not path.is_file()):
+        if _special(path):
             raise MediaError(f"The output {path} is now a link or a special file, which stylehead never "
                              "replaces; choose another name.")  # fmt: skip
         os.replace(partial, path)
@@ -83,14 +93,12 @@ def commit_output(partial: Path, path: Path, overwrite: bool = False) -> Path:
     try:
         os.link(partial, path)
     except FileExistsError:
-        raise MediaError(f"{path} appeared while this ran (another run writing the same name?); it was kept and "
-                         "this result discarded, so choose another name or pass --overwrite.") from None
+        raise _appeared(path) from None
     except OSError:  # a file system without hard links: claim the name exclusively, then move into it
         try:
             os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
         except FileExistsError:
-            raise MediaError(f"{path} appeared while this ran (another run writing the same name?); it was kept "
-                             "and this result discarded, so choose another name or pass --overwrite.") from None
+            raise _appeared(path) from None
         os.replace(partial, path)
         return path
     partial.unlink()
