@@ -35,12 +35,13 @@ class BlinkSchedule:
     """Blinks drawn one after another as time goes on: a clip's whole curve, or a live session's next frames.
 
     The draws come in the same order however the frames are asked for, so frames ``a:b`` read
-    the same closure as frames ``a:b`` of one call over the whole clip.
+    the same closure as frames ``a:b`` of one call over the whole clip. Frames are asked for in
+    order: blinks over before the first frame asked for are forgotten.
     """
 
     def __init__(self, config: BlinkConfig, fps: float, rng: np.random.Generator):
         self.config, self.fps, self.rng = config, fps, rng
-        self.starts: list[float] = []  # seconds at which each blink drawn so far begins
+        self.starts: list[float] = []  # seconds at which each blink drawn and not yet over begins
         if config.rate_per_minute > 0:
             mean_interval = 60.0 / config.rate_per_minute
             self._scale = max(mean_interval - config.min_interval, 1e-3) / INTERVAL_SHAPE
@@ -57,6 +58,9 @@ class BlinkSchedule:
             self.starts.append(self.starts[-1] + config.min_interval + self.rng.gamma(INTERVAL_SHAPE, self._scale))
         frame_times = np.arange(first, stop) / self.fps
         begin = first / self.fps
+        # blinks over before these frames are not read again (frames are asked for in order): let them go
+        while len(self.starts) > 1 and self.starts[0] + config.duration < begin - 1.0 / self.fps:
+            self.starts.pop(0)
         for time in self.starts:
             if time >= end or time + config.duration <= begin - 1.0 / self.fps:
                 continue
