@@ -1,6 +1,6 @@
 """Live mode on this CPU: sound-to-mouth delay, sustained frame rate and memory, and lip sync against offline.
 
-    python benchmarks/live_latency.py [--minutes 5] [--sessions 1] [--size 256] [--clips runs/validation_clips]
+    python benchmarks/live_latency.py [--minutes 5] [--sessions 1] [--size 256] [--clips DIR] [-o report.json]
 
 A test signal is fed into a live session in real time, 20 ms at a time, as a microphone delivers it:
 every few seconds a click (5 ms of noise), a plosive ("pa": a 10 ms burst, then a 250 ms voiced
@@ -13,13 +13,14 @@ packets count too). It also prints how late each frame is behind its own audio, 
 second emitted over the whole run and its slowest 10 s, and the process's memory each minute.
 ``--sessions 2`` runs two sessions at once, each fed its own signal. ``--clips`` (a folder of
 talking videos, e.g. the validation speakers') also scores lip sync offline and live
-(``stylehead evaluate lipsync --live``'s figures).
+(``stylehead evaluate lipsync --live``'s figures), e.g. ``runs/validation_clips``.
 
 The head motion and blinks are the default ones; the delay is read from the landmarks each frame was
 drawn with, which is what the picture shows.
 """
 
 import argparse
+import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -123,31 +124,48 @@ def onset_delays(run: Run, events: list[tuple[str, int]]) -> dict[str, list[floa
     return delays
 
 
-def report(label: str, run: Run, events: list[tuple[str, int]], seconds: float) -> None:
+def summarise(run: Run, events: list[tuple[str, int]], seconds: float) -> dict:
+    """The figures of one session (what :func:`report` prints)."""
     times, emitted = np.asarray(run.times), np.asarray(run.emitted)
-    print(f"{label}: {len(times)} frames in {seconds:.0f} s of audio; the feeder fell behind by at most "
-          f"{run.behind * 1000:.0f} ms")  # fmt: skip
+    delays = {}
     for kind, values in sorted(onset_delays(run, events).items()):
         values = np.asarray(values)
-        if np.isnan(values).all():
-            print(f"  {kind}: {len(values)} events")
-            continue
-        print(f"  sound to mouth, {kind}: median {np.median(values):.2f} s, 90% {np.percentile(values, 90):.2f} s, "
-              f"max {values.max():.2f} s ({len(values)} events)")  # fmt: skip
+        delays[kind] = {"events": len(values)} if np.isnan(values).all() else {
+            "events": len(values), "median": float(np.median(values)), "p90": float(np.percentile(values, 90)),
+            "max": float(values.max())}  # fmt: skip
     late = emitted - times
-    print(f"  each frame behind its audio: median {np.median(late):.2f} s, 99% {np.percentile(late, 99):.2f} s, "
-          f"max {late.max():.2f} s")  # fmt: skip
     windows = np.floor(emitted[emitted < seconds] / 10).astype(int)
-    per_window = np.bincount(windows)[1:-1] / 10 if windows.size else np.zeros(1)
-    print(f"  frames per second emitted: {len(times) / seconds:.2f} overall, slowest 10 s {per_window.min():.1f}")
-    minutes = [(t, mb) for t, mb in run.memory]
-    marks = [mb for t, mb in minutes if t >= 60]
-    if marks:
-        print(f"  resident memory: {minutes[0][1]:.0f} MB at start, {marks[0]:.0f} MB after 1 min, "
-              f"{minutes[-1][1]:.0f} MB at {minutes[-1][0] / 60:.1f} min (the whole process)")  # fmt: skip
+    per_window = np.bincount(windows)[1:-1] / 10 if windows.size > 0 else np.zeros(1)
+    memory = {"start_mb": run.memory[0][1], "end_mb": run.memory[-1][1], "end_minutes": run.memory[-1][0] / 60}
+    later = [mb for t, mb in run.memory if t >= 60]
+    if later:
+        memory["after_1_minute_mb"] = later[0]
+    return {"frames": len(times), "seconds": seconds, "feeder_behind_s": run.behind, "sound_to_mouth_s": delays,
+            "frame_behind_audio_s": {"median": float(np.median(late)), "p99": float(np.percentile(late, 99)),
+                                     "max": float(late.max())},
+            "fps": {"overall": len(times) / seconds, "slowest_10s": float(per_window.min())},
+            "memory": memory}  # fmt: skip
 
 
-def lipsync(pipe: StyleHeadPipeline, clips: Path) -> None:
+def report(label: str, figures: dict) -> None:
+    print(f"{label}: {figures['frames']} frames in {figures['seconds']:.0f} s of audio; the feeder fell behind by at "
+          f"most {figures['feeder_behind_s'] * 1000:.0f} ms")  # fmt: skip
+    for kind, values in figures["sound_to_mouth_s"].items():
+        if "median" not in values:
+            print(f"  {kind}: {values['events']} events")
+            continue
+        print(f"  sound to mouth, {kind}: median {values['median']:.2f} s, 90% {values['p90']:.2f} s, "
+              f"max {values['max']:.2f} s ({values['events']} events)")  # fmt: skip
+    late, fps, memory = figures["frame_behind_audio_s"], figures["fps"], figures["memory"]
+    print(f"  each frame behind its audio: median {late['median']:.2f} s, 99% {late['p99']:.2f} s, "
+          f"max {late['max']:.2f} s")  # fmt: skip
+    print(f"  frames per second emitted: {fps['overall']:.2f} overall, slowest 10 s {fps['slowest_10s']:.1f}")
+    if "after_1_minute_mb" in memory:
+        print(f"  resident memory: {memory['start_mb']:.0f} MB at start, {memory['after_1_minute_mb']:.0f} MB after "
+              f"1 min, {memory['end_mb']:.0f} MB at {memory['end_minutes']:.1f} min (the whole process)")  # fmt: skip
+
+
+def lipsync(pipe: StyleHeadPipeline, clips: Path) -> dict:
     from stylehead.evaluation.lipsync import LoudnessBaseline, evaluate_lipsync
     from stylehead.live.motion_stream import live_mouth_and_eyes
 
@@ -159,6 +177,7 @@ def lipsync(pipe: StyleHeadPipeline, clips: Path) -> None:
     print(f"lip sync on {len(result['clips'])} clips of {clips}: mouth_corr offline {offline['mouth_corr']:.3f}, "
           f"live {live['mouth_corr']:.3f} (live - offline {live['mouth_corr'] - offline['mouth_corr']:+.3f}); "
           f"amplitude offline {offline['amplitude']:.2f}, live {live['amplitude']:.2f}")  # fmt: skip
+    return {"clips": len(result["clips"]), "offline": offline, "live": live}
 
 
 def main() -> None:
@@ -168,6 +187,7 @@ def main() -> None:
     parser.add_argument("--size", default="256", choices=("256", "512"))
     parser.add_argument("--threads", type=int, default=1, help="torch threads (stylehead live uses 1)")
     parser.add_argument("--clips", type=Path, help="also score lip sync offline and live on these videos")
+    parser.add_argument("-o", "--output", type=Path, help="also write the figures to this JSON report")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     pipe = StyleHeadPipeline.from_pretrained()
@@ -184,10 +204,16 @@ def main() -> None:
         thread.join()
     print(f"{args.sessions} live session(s) at {args.size}x{args.size}, 25 fps, {args.threads} torch threads, "
           f"{args.minutes:g} min of audio each, fed in real time in {PACKET * 1000 // RATE} ms packets")  # fmt: skip
+    figures = {"sessions": args.sessions, "size": int(args.size), "fps": 25, "threads": args.threads,
+               "minutes": args.minutes, "lookahead_s": sessions[0].lookahead_seconds, "summary": {}}  # fmt: skip
     for i, ((signal, events), run) in enumerate(zip(signals, runs, strict=True)):
-        report(f"session {i + 1}", run, events, len(signal) / RATE)
+        figures["summary"][f"session_{i + 1}"] = summarise(run, events, len(signal) / RATE)
+        report(f"session {i + 1}", figures["summary"][f"session_{i + 1}"])
     if args.clips is not None:
-        lipsync(pipe, args.clips)
+        figures["lipsync"] = lipsync(pipe, args.clips)
+    if args.output is not None:
+        args.output.write_text(json.dumps(figures, indent=1) + "\n")
+        print(f"-> {args.output}")
 
 
 if __name__ == "__main__":
