@@ -83,15 +83,22 @@ def resident_mb() -> float:
 
 
 def feed(session: LiveSession, signal: np.ndarray, run: Run, start: float) -> None:
-    """Push ``signal`` in real time into ``session`` and record every frame it emits."""
+    """Push ``signal`` in real time into ``session`` and record every frame it emits.
+
+    A packet arrives once its last sample has been recorded; when the session is busy, the packets that
+    arrived meanwhile are pushed together, as a reader draining a sound card's queue does.
+    """
     next_memory = 0.0
-    for first in range(0, len(signal), PACKET):
-        due = start + (first + PACKET) / RATE  # a packet arrives once its last sample has been recorded
-        wait = due - time.perf_counter()
+    first = 0
+    while first < len(signal):
+        wait = start + (first + PACKET) / RATE - time.perf_counter()
         if wait > 0:
             time.sleep(wait)
         run.behind = max(run.behind, -wait)
-        frames = session.push(signal[first : first + PACKET])
+        arrived = int((time.perf_counter() - start) * RATE) // PACKET * PACKET  # every packet recorded by now
+        stop = min(len(signal), max(first + PACKET, arrived))
+        frames = session.push(signal[first:stop])
+        first = stop
         now = time.perf_counter() - start
         for frame in frames:
             interocular = np.linalg.norm(frame.landmarks[36:42].mean(0) - frame.landmarks[42:48].mean(0))
