@@ -1,0 +1,218 @@
+// The Live tab's page side (run by gr.HTML's js_on_load: element, trigger, props, server, watch are given).
+// Microphone or audio file → 16 kHz int16 chunks → server.live_push → JPEG frames drawn on the canvas at the
+// frames' own pace; a file's sound is played with its frames. One request in flight: audio captured meanwhile
+// goes with the next one, so a slow network sends fewer, larger requests instead of falling behind.
+const RATE = 16000;
+const view = element.querySelector(".live-view");
+const status = element.querySelector(".live-status");
+const startButton = element.querySelector(".live-start");
+const stopButton = element.querySelector(".live-stop");
+const fileInput = element.querySelector(".live-file");
+const draw = view.getContext("2d");
+let run = null;  // the running session: its audio graph, queues and counters
+
+function say(text) { status.textContent = text; }
+
+function sourceKind() { return element.querySelector("input.live-source:checked").value; }
+
+function toBase64(bytes) {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(text);
+}
+
+function fromBase64(text) { return Uint8Array.from(atob(text), (c) => c.charCodeAt(0)); }
+
+function resampler(fromRate) {
+  // linear interpolation to 16 kHz; keeps its position across blocks so chunks join without clicks
+  let position = 0, last = 0;
+  const step = fromRate / RATE;
+  return (input) => {
+    const out = [];
+    while (position < input.length) {
+      const i = Math.floor(position), frac = position - i;
+      const a = i === 0 ? last : input[i - 1], b = input[i];
+      out.push(a + (b - a) * frac);
+      position += step;
+    }
+    position -= input.length;
+    last = input[input.length - 1];
+    return Float32Array.from(out);
+  };
+}
+
+async function begin() {
+  if (run) return;
+  const kind = sourceKind();
+  const file = fileInput.files[0];
+  if (kind === "file" && !file) { say("Choose an audio file first."); return; }
+  startButton.disabled = true;
+  say("Starting…");
+  const ctx = new AudioContext();
+  await ctx.resume();
+  run = { ctx, token: null, pending: [], pendingLength: 0, captured: 0, marks: [], frames: [], base: null,
+          shown: 0, dropped: 0, delays: [], started: performance.now(), playFrom: 0, ended: false, kind };
+  try {
+    if (kind === "mic") {
+      if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) throw new Error("no microphone here");
+      run.stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1 } });
+      run.source = ctx.createMediaStreamSource(run.stream);
+    } else {
+      const decoded = await ctx.decodeAudioData(await file.arrayBuffer());
+      run.source = ctx.createBufferSource();
+      run.source.buffer = decoded;
+      run.source.onended = () => { if (run) run.ended = true; };
+    }
+  } catch (err) {
+    const what = kind === "mic" ? "The microphone could not be opened (allow it, or choose an audio file)"
+      : "That audio file could not be read";
+    finish(`${what}: ${err.message}.`);
+    return;
+  }
+  stopButton.disabled = false;
+  trigger("click");  // the server checks the portrait and the style, then answers through props.value
+}
+
+function capture() {
+  // the audio clock paces everything: a file plays into the graph in real time, silently
+  const { ctx } = run;
+  const node = ctx.createScriptProcessor(1024, 1, 1);
+  const toRate = resampler(ctx.sampleRate);
+  node.onaudioprocess = (event) => {
+    if (!run || !run.token) return;
+    const samples = toRate(event.inputBuffer.getChannelData(0));
+    run.pending.push(samples);
+    run.pendingLength += samples.length;
+    run.captured += samples.length;
+    run.marks.push([run.captured, performance.now()]);  // when each sample was heard
+    if (run.marks.length > 400) run.marks.splice(0, 100);
+  };
+  const mute = ctx.createGain();
+  mute.gain.value = 0;
+  run.source.connect(node).connect(mute).connect(ctx.destination);
+  run.node = node;
+  if (run.source.start) run.source.start();
+}
+
+function heardAt(sample) {
+  // when the page captured audio sample `sample` (ms, performance.now's clock); null once forgotten
+  for (const [end, time] of run.marks) if (end >= sample) return time - (1000 * (end - sample)) / RATE;
+  return null;
+}
+
+function takePending() {
+  const all = new Float32Array(run.pendingLength);
+  let at = 0;
+  for (const part of run.pending) { all.set(part, at); at += part.length; }
+  run.pending = []; run.pendingLength = 0;
+  const ints = new Int16Array(all.length);
+  for (let i = 0; i < all.length; i++) ints[i] = Math.max(-32768, Math.min(32767, Math.round(all[i] * 32767)));
+  return toBase64(new Uint8Array(ints.buffer));
+}
+
+async function pump() {
+  const token = run.token;
+  while (run && run.token === token) {
+    if (!run.pendingLength && !run.ended) { await new Promise((r) => setTimeout(r, 10)); continue; }
+    const last = run.ended;
+    let reply;
+    try {
+      reply = await server.live_push({ token, audio: takePending(), last });
+    } catch (err) {
+      finish("The connection to the server was lost; press Start to try again.");
+      return;
+    }
+    if (!run || run.token !== token) return;
+    for (const frame of reply.frames || []) receive(frame);
+    if (reply.error) { finish(reply.error); return; }
+    if (last) {  // the server has flushed the last frames: show them, then end
+      run.token = null;
+      const drained = () => (run && run.frames.length ? setTimeout(drained, 100) : finish("Finished."));
+      drained();
+      return;
+    }
+  }
+}
+
+function receive(frame) {
+  const now = performance.now();
+  const heard = heardAt(Math.round(frame.time * RATE));
+  // a frame is shown at base + its time; late frames move the base (more delay, never skipped sound)
+  const due = run.base === null ? null : run.base + 1000 * frame.time;
+  if (due === null || due < now) run.base = now + 40 - 1000 * frame.time;
+  const blob = new Blob([fromBase64(frame.jpeg)], { type: "image/jpeg" });
+  const item = { ...frame, heard, due: run.base + 1000 * frame.time, bitmap: null };
+  createImageBitmap(blob).then((bitmap) => { item.bitmap = bitmap; });
+  run.frames.push(item);
+  if (frame.audio && run.kind === "file") play(item);
+}
+
+function play(item) {
+  const ints = new Int16Array(fromBase64(item.audio).buffer);
+  const buffer = run.ctx.createBuffer(1, ints.length, RATE);
+  buffer.getChannelData(0).set(Float32Array.from(ints, (v) => v / 32768));
+  const node = run.ctx.createBufferSource();
+  node.buffer = buffer;
+  node.connect(run.ctx.destination);
+  const at = run.ctx.currentTime + (item.due - performance.now()) / 1000 - (run.ctx.outputLatency || 0);
+  const from = Math.max(at, run.playFrom, run.ctx.currentTime);
+  node.start(from);
+  run.playFrom = from + buffer.duration;
+}
+
+function show() {
+  if (run) {
+    const now = performance.now();
+    let latest = null;
+    while (run.frames.length && run.frames[0].due <= now && run.frames[0].bitmap) {
+      if (latest) run.dropped += 1;
+      latest = run.frames.shift();
+    }
+    if (latest) {
+      draw.drawImage(latest.bitmap, 0, 0, view.width, view.height);
+      run.shown += 1;
+      if (latest.heard !== null) run.delays.push(now - latest.heard);
+      if (run.delays.length > 50) run.delays.shift();
+      if (window.styleheadLiveLog) window.styleheadLiveLog.push({ index: latest.index, time: latest.time,
+        shown: now, heard: latest.heard, jpeg: latest.jpeg });
+      if (run.shown % 25 === 0) report();
+    }
+  }
+  requestAnimationFrame(show);
+}
+
+function report() {
+  const seconds = (performance.now() - run.firstShown) / 1000;
+  const sorted = [...run.delays].sort((a, b) => a - b);
+  const delay = sorted.length ? sorted[Math.floor(sorted.length / 2)] : NaN;
+  say(`Live: ${(run.shown / seconds).toFixed(0)} frames a second, ${delay.toFixed(0)} ms behind the sound.`);
+}
+
+function finish(message) {
+  if (!run) { say(message); return; }
+  const ending = run;
+  run = null;
+  if (ending.token) server.live_stop({ token: ending.token }).catch(() => {});
+  if (ending.stream) ending.stream.getTracks().forEach((track) => track.stop());
+  ending.ctx.close().catch(() => {});
+  startButton.disabled = false;
+  stopButton.disabled = true;
+  say(message);
+}
+
+watch("value", () => {
+  // the server's answer to Start: {token, fps, width, height, note} or {error}
+  if (!run || run.token || !props.value) return;
+  const answer = JSON.parse(props.value);
+  if (answer.error) { finish(answer.error); return; }
+  view.width = answer.width; view.height = answer.height;
+  run.token = answer.token;
+  run.firstShown = performance.now();
+  say(answer.note || "Live: speak now.");
+  capture();
+  pump();
+});
+
+startButton.addEventListener("click", begin);
+stopButton.addEventListener("click", () => finish("Stopped."));
+requestAnimationFrame(show);
