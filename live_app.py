@@ -154,7 +154,8 @@ def encode_frame(frame, with_audio: bool) -> dict:
     """A LiveFrame → what the page draws: JPEG (base64), index, time, and its sound as int16 when asked."""
     import cv2
 
-    ok, jpeg = cv2.imencode(".jpg", np.ascontiguousarray(frame.image[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    bgr = np.ascontiguousarray(frame.image[..., ::-1])
+    ok, jpeg = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
     if not ok:
         raise RuntimeError("JPEG encoding failed")
     message = {"index": int(frame.index), "time": float(frame.time), "jpeg": base64.b64encode(jpeg).decode()}
@@ -189,6 +190,7 @@ class LiveTab:
         """Start → the page's instructions as JSON: ``{token, width, height, fps, note}`` or ``{error}``."""
         notes: list[str] = []
         try:
+
             def make():
                 session, found = self.open_session(image, style, session_styles)
                 notes.extend(found)

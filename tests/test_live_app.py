@@ -1,0 +1,176 @@
+"""The Live tab's server side without a browser: how many sessions run, whose they are, when they end, what the
+page gets back. A small session double stands in for stylehead's LiveSession here (the browser test uses the real one).
+"""
+
+import base64
+import json
+from types import SimpleNamespace
+
+import cv2
+import numpy as np
+import pytest
+
+pytest.importorskip("gradio")
+
+from live_app import LiveSessions, LiveTab, decode_audio  # noqa: E402
+from stylehead.errors import StyleheadError  # noqa: E402
+
+
+class CountingSession:
+    """A frame for every 640 samples (25 fps at 16 kHz), its grey level the chunk's loudness."""
+
+    fps, size, lookahead_seconds = 25, (64, 48), 0.0
+
+    def __init__(self):
+        self.buffer, self.index, self.finished = np.zeros(0, np.float32), 0, False
+
+    def push(self, samples):
+        self.buffer = np.concatenate([self.buffer, samples])
+        frames = []
+        while len(self.buffer) >= 640:
+            chunk, self.buffer = self.buffer[:640], self.buffer[640:]
+            image = np.full((48, 64, 3), int(min(255, 1000 * np.abs(chunk).mean())), np.uint8)
+            frames.append(SimpleNamespace(image=image, index=self.index, time=(self.index + 0.5) / 25, audio=chunk))
+            self.index += 1
+        return frames
+
+    def finish(self):
+        self.finished = True
+        return self.push(np.zeros(640 - len(self.buffer) % 640, np.float32)) if len(self.buffer) else []
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def pcm(seconds: float, level: float = 0.25) -> str:
+    samples = (level * 32767 * np.sin(np.arange(int(16000 * seconds)) / 5)).astype("<i2")
+    return base64.b64encode(samples.tobytes()).decode()
+
+
+def test_a_third_session_is_refused_in_one_sentence_when_the_limit_is_two():
+    sessions = LiveSessions(limit=2)
+    sessions.open("visitor a", CountingSession)
+    sessions.open("visitor b", CountingSession)
+    with pytest.raises(StyleheadError) as refused:
+        sessions.open("visitor c", CountingSession)
+    message = str(refused.value)
+    assert message.startswith("All 2 live sessions") and message.count(".") == 1 and "\n" not in message
+    tab = LiveTab(sessions, lambda image, style, styles: (CountingSession(), []))
+    answer = json.loads(tab.start("portrait.png", None, {}, "visitor d"))
+    assert set(answer) == {"error", "nonce"} and answer["error"] == message
+    assert len(sessions) == 2
+
+
+def test_a_session_that_stops_sending_ends_and_frees_its_slot():
+    clock = Clock()
+    sessions = LiveSessions(limit=2, idle_seconds=5, clock=clock)
+    quiet, _ = sessions.open("visitor a", CountingSession)
+    talking, _ = sessions.open("visitor b", CountingSession)
+    for _ in range(8):  # b goes on sending, a's tab was closed
+        clock.now += 1
+        assert len(sessions.push(talking, decode_audio(pcm(0.04)))) == 1
+    assert len(sessions) == 1
+    sessions.open("visitor c", CountingSession)  # the freed slot
+    with pytest.raises(StyleheadError, match="press Start again"):
+        sessions.push(quiet, decode_audio(pcm(0.04)))
+
+
+def test_a_session_still_being_made_is_not_taken_for_idle():
+    clock = Clock()
+    sessions = LiveSessions(limit=1, idle_seconds=5, clock=clock)
+
+    def slow_face_finding():
+        clock.now += 30
+        assert len(sessions.streams) == 1  # its slot is held meanwhile
+        return CountingSession()
+
+    token, _ = sessions.open("visitor a", slow_face_finding)
+    assert len(sessions) == 1 and sessions.push(token, decode_audio(pcm(0.04)))
+
+
+def test_a_second_start_from_the_same_visitor_replaces_the_first():
+    sessions = LiveSessions(limit=2)
+    first, _ = sessions.open("visitor a", CountingSession)
+    second, _ = sessions.open("visitor a", CountingSession)
+    assert first != second and len(sessions) == 1
+    with pytest.raises(StyleheadError, match="press Start again"):
+        sessions.push(first, decode_audio(pcm(0.04)))
+    assert sessions.push(second, decode_audio(pcm(0.08)))
+    sessions.open("visitor b", CountingSession)  # the replaced session's slot is free for someone else
+    assert len(sessions) == 2
+
+
+def test_a_failed_start_gives_its_slot_back():
+    sessions = LiveSessions(limit=1)
+
+    def no_face():
+        raise StyleheadError("No face found in the portrait.")
+
+    tab = LiveTab(sessions, lambda image, style, styles: (no_face(), []))
+    assert json.loads(tab.start("wall.png", None, {}, "visitor a"))["error"] == "No face found in the portrait."
+    assert len(sessions) == 0
+    sessions.open("visitor b", CountingSession)
+
+
+def test_the_page_gets_jpeg_frames_with_their_sound_and_the_end_flushes_the_rest():
+    made = []
+    tab = LiveTab(LiveSessions(limit=2), lambda image, style, styles: (made.append(CountingSession()) or made[-1],
+                                                                       ["Several faces: the largest is used."]))  # fmt: skip
+    answer = json.loads(tab.start("portrait.png", None, {}, "visitor a"))
+    assert (answer["width"], answer["height"], answer["fps"]) == (64, 48, 25)
+    assert "Several faces" in answer["note"]
+    loud = tab.push({"token": answer["token"], "audio": pcm(0.1)})
+    assert [frame["index"] for frame in loud["frames"]] == [0, 1] and "error" not in loud
+    image = cv2.imdecode(np.frombuffer(base64.b64decode(loud["frames"][0]["jpeg"]), np.uint8), cv2.IMREAD_COLOR)
+    assert image.shape == (48, 64, 3) and image.mean() > 100
+    sound = np.frombuffer(base64.b64decode(loud["frames"][0]["audio"]), "<i2")
+    assert len(sound) == 640 and np.abs(sound).max() > 5000
+    last = tab.push({"token": answer["token"], "audio": pcm(0.0), "last": True})
+    assert [frame["index"] for frame in last["frames"]] == [2] and made[0].finished
+    assert tab.push({"token": answer["token"], "audio": pcm(0.04)})["error"].endswith("press Start again.")
+
+
+def test_stop_ends_the_session_and_a_session_ends_at_its_time_limit():
+    sessions = LiveSessions(limit=1, max_seconds=1.0)
+    tab = LiveTab(sessions, lambda image, style, styles: (CountingSession(), []))
+    token = json.loads(tab.start("portrait.png", None, {}, "visitor a"))["token"]
+    assert tab.stop({"token": token}) == {"stopped": True} and len(sessions) == 0
+    token = json.loads(tab.start("portrait.png", None, {}, "visitor a"))["token"]
+    reply = tab.push({"token": token, "audio": pcm(1.02)})
+    assert len(reply["frames"]) == 26 and reply["error"].startswith("A live session lasts at most 1 s")
+    assert len(sessions) == 0
+
+
+@pytest.mark.parametrize("audio", ["not base64!", base64.b64encode(b"odd").decode(), pcm(6.0), None])
+def test_audio_the_server_cannot_read_is_refused_in_one_sentence(audio):
+    tab = LiveTab(LiveSessions(limit=1), lambda image, style, styles: (CountingSession(), []))
+    token = json.loads(tab.start("portrait.png", None, {}, "visitor a"))["token"]
+    reply = tab.push({"token": token, "audio": audio})
+    if audio is None:  # nothing to send yet: no frames, no error
+        assert reply == {"frames": []}
+    else:
+        assert reply == {"frames": [], "error": "The page sent audio the server cannot read; reload the page."}
+
+
+def test_the_app_reads_the_live_session_limit_from_the_environment(monkeypatch):
+    import app
+
+    assert app.AppLimits().max_live_sessions == 2
+    monkeypatch.setenv("STYLEHEAD_MAX_LIVE_SESSIONS", "5")
+    assert app.AppLimits().max_live_sessions == 5
+    assert app.LIVE.sessions.limit == app.LIMITS.max_live_sessions
+
+
+def test_a_start_without_a_portrait_or_with_an_unknown_style_answers_one_sentence(monkeypatch, portrait_path):
+    import app
+
+    monkeypatch.setattr(app, "LIVE", LiveTab(LiveSessions(limit=2), app.open_live_session))
+    assert json.loads(app.LIVE.start(None, None, {}, "visitor a"))["error"] == "Upload a portrait first."
+    answer = json.loads(app.LIVE.start(str(portrait_path), "no such style", {}, "visitor a"))
+    assert answer["error"] == "There is no style 'no such style'; pick one from the list."
+    assert len(app.LIVE.sessions) == 0
