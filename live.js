@@ -173,12 +173,20 @@ function show() {
       run.shown += 1;
       if (latest.heard !== null) run.delays.push(now - latest.heard);
       if (run.delays.length > 50) run.delays.shift();
-      if (window.styleheadLiveLog) window.styleheadLiveLog.push({ index: latest.index, time: latest.time,
-        shown: now, heard: latest.heard, jpeg: latest.jpeg });
+      if (window.styleheadLiveLog) window.styleheadLiveLog.push(record(latest, now));  // a test's or benchmark's
       if (run.shown % 25 === 0) report();
     }
   }
   requestAnimationFrame(show);
+}
+
+function record(frame, shown) {
+  // what a test or benchmark reads back: the frame, when it was shown, when its sound was heard, how loud it was
+  const ints = frame.audio ? new Int16Array(fromBase64(frame.audio).buffer) : new Int16Array(0);
+  let sum = 0;
+  for (const v of ints) sum += (v / 32768) ** 2;
+  return { index: frame.index, time: frame.time, shown, heard: frame.heard, jpeg: frame.jpeg,
+           loudness: ints.length ? Math.sqrt(sum / ints.length) : 0 };
 }
 
 function report() {

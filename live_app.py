@@ -89,8 +89,8 @@ class LiveSessions:
             for token in [t for t, stream in self.streams.items() if stream.visitor == visitor]:
                 del self.streams[token]
             if len(self.streams) >= self.limit:
-                raise StyleheadError(f"All {self.limit} live sessions of this server are in use; try again in a "
-                                     "minute, or animate a recording in the Animate tab.")  # fmt: skip
+                raise StyleheadError(f"Every live session this server allows ({self.limit}) is in use; try again "
+                                     "in a minute, or animate a recording in the Animate tab.")  # fmt: skip
             token = secrets.token_urlsafe(16)
             self.streams[token] = LiveStream(visitor, None, self.clock())
         try:

@@ -12,8 +12,8 @@ import pytest
 
 pytest.importorskip("gradio")
 
-from live_app import LiveSessions, LiveTab, decode_audio  # noqa: E402
-from stylehead.errors import StyleheadError  # noqa: E402
+from live_app import LiveSessions, LiveTab, decode_audio
+from stylehead.errors import StyleheadError
 
 
 class CountingSession:
@@ -59,7 +59,8 @@ def test_a_third_session_is_refused_in_one_sentence_when_the_limit_is_two():
     with pytest.raises(StyleheadError) as refused:
         sessions.open("visitor c", CountingSession)
     message = str(refused.value)
-    assert message.startswith("All 2 live sessions") and message.count(".") == 1 and "\n" not in message
+    assert message.startswith("Every live session this server allows (2) is in use;")
+    assert message.count(".") == 1 and "\n" not in message
     tab = LiveTab(sessions, lambda image, style, styles: (CountingSession(), []))
     answer = json.loads(tab.start("portrait.png", None, {}, "visitor d"))
     assert set(answer) == {"error", "nonce"} and answer["error"] == message
@@ -119,8 +120,12 @@ def test_a_failed_start_gives_its_slot_back():
 
 def test_the_page_gets_jpeg_frames_with_their_sound_and_the_end_flushes_the_rest():
     made = []
-    tab = LiveTab(LiveSessions(limit=2), lambda image, style, styles: (made.append(CountingSession()) or made[-1],
-                                                                       ["Several faces: the largest is used."]))  # fmt: skip
+
+    def open_session(image, style, styles):
+        made.append(CountingSession())
+        return made[-1], ["Several faces: the largest is used."]
+
+    tab = LiveTab(LiveSessions(limit=2), open_session)
     answer = json.loads(tab.start("portrait.png", None, {}, "visitor a"))
     assert (answer["width"], answer["height"], answer["fps"]) == (64, 48, 25)
     assert "Several faces" in answer["note"]
