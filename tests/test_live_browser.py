@@ -155,3 +155,23 @@ def test_the_portrait_talks_back_to_the_microphone_and_stop_frees_the_slot(live_
     rest = patches[quiet].mean(0)
     change = np.abs(patches - rest).mean(axis=(1, 2))  # grey levels
     assert np.median(change[loud]) > 2 * np.median(change[quiet]), (np.median(change[loud]), np.median(change[quiet]))
+
+
+def test_an_audio_file_streams_through_the_same_path_and_the_session_ends_with_it(live_url, browser, portrait_path,
+                                                                                   speech_path, tmp_path):  # fmt: skip
+    from stylehead.media import read_audio, write_wav
+
+    clip = write_wav(tmp_path / "speech 3s.wav", read_audio(speech_path)[: 3 * 16000])
+    page = open_live_tab(browser, live_url, portrait_path)
+    page.locator("#live input.live-source[value=file]").check()
+    page.locator("#live .live-start").click()
+    assert status(page) == "Choose an audio file first."
+    page.locator("#live .live-file").set_input_files(str(clip))
+    page.locator("#live .live-start").click()
+    page.wait_for_function("() => document.querySelector('#live .live-status').textContent === 'Finished.'")
+    log = page.evaluate("() => window.styleheadLiveLog.map(({index, loudness}) => ({index, loudness}))")
+    assert len(log) >= 60 and log[-1]["index"] >= 70  # 3 s at 25 fps, paced in real time, a few frames skipped
+    assert max(entry["loudness"] for entry in log) > 0.02  # the file's sound went with its frames
+    assert "Traceback" not in page.content()
+    page.locator("#live .live-start").click()  # and the slot is free again for this visitor
+    page.wait_for_function("() => window.styleheadLiveLog.length > 90")
