@@ -3,6 +3,8 @@
 // frames' own pace; a file's sound is played with its frames. One request in flight: audio captured meanwhile
 // goes with the next one, so a slow network sends fewer, larger requests instead of falling behind.
 const RATE = 16000;
+const IN_FLIGHT = 3;
+const MARGIN_MS = 25;  // how early a frame is due to arrive to be shown in time, absorbing the network's jitter
 const view = element.querySelector(".live-view");
 const status = element.querySelector(".live-status");
 const startButton = element.querySelector(".live-start");
@@ -111,39 +113,56 @@ function takePending() {
 }
 
 async function pump() {
+  // up to IN_FLIGHT numbered requests at once: over a long round trip, audio waits less for the next request
   const token = run.token;
-  while (run && run.token === token) {
-    if (!run.pendingLength && !run.ended) { await new Promise((r) => setTimeout(r, 10)); continue; }
-    const last = run.ended;
+  let part = 0, inFlight = 0, failed = false;
+  const send = async (audio, last) => {
+    inFlight += 1;
     let reply;
     try {
-      reply = await server.live_push({ token, audio: takePending(), last });
+      reply = await server.live_push({ token, audio, part: part++, last });
     } catch (err) {
-      finish("The connection to the server was lost; press Start to try again.");
-      return;
+      failed = true;
     }
+    inFlight -= 1;
     if (!run || run.token !== token) return;
+    if (failed) { finish("The connection to the server was lost; press Start again."); return; }
     for (const frame of reply.frames || []) receive(frame);
     if (reply.error) { finish(reply.error); return; }
     if (last) {  // the server has flushed the last frames: show them, then end
       run.token = null;
       const drained = () => (run && run.frames.length ? setTimeout(drained, 100) : finish("Finished."));
       drained();
-      return;
     }
+  };
+  while (run && run.token === token) {
+    if (run.ended && !run.pendingLength) { send("", true); return; }
+    if (!run.pendingLength || inFlight >= IN_FLIGHT) { await new Promise((r) => setTimeout(r, 5)); continue; }
+    send(takePending(), false);
   }
 }
 
 function receive(frame) {
   const now = performance.now();
   const heard = heardAt(Math.round(frame.time * RATE));
-  // a frame is shown at base + its time; late frames move the base (more delay, never skipped sound)
+  // a frame is shown at base + its time, MARGIN_MS after it could be: a late frame moves the base later at once;
+  // when every frame of the last second came early by more than the margin, the base moves earlier by half that
   const due = run.base === null ? null : run.base + 1000 * frame.time;
-  if (due === null || due < now) run.base = now + 40 - 1000 * frame.time;
+  if (due === null || due < now) run.base = now + MARGIN_MS - 1000 * frame.time;
+  else {
+    run.slack = Math.min(run.slack ?? Infinity, due - now);
+    if (frame.index % 25 === 0) {
+      if (run.slack > MARGIN_MS + 5) run.base -= (run.slack - MARGIN_MS) / 2;
+      run.slack = Infinity;
+    }
+  }
   const blob = new Blob([fromBase64(frame.jpeg)], { type: "image/jpeg" });
-  const item = { ...frame, heard, due: run.base + 1000 * frame.time, bitmap: null };
+  const item = { ...frame, heard, arrived: now, due: run.base + 1000 * frame.time, bitmap: null };
   createImageBitmap(blob).then((bitmap) => { item.bitmap = bitmap; });
   run.frames.push(item);
+  if (run.frames.length > 1 && run.frames[run.frames.length - 2].index > item.index) {
+    run.frames.sort((a, b) => a.index - b.index);
+  }
   if (frame.audio && run.kind === "file") play(item);
 }
 
@@ -185,7 +204,7 @@ function record(frame, shown) {
   const ints = frame.audio ? new Int16Array(fromBase64(frame.audio).buffer) : new Int16Array(0);
   let sum = 0;
   for (const v of ints) sum += (v / 32768) ** 2;
-  return { index: frame.index, time: frame.time, shown, heard: frame.heard, jpeg: frame.jpeg,
+  return { index: frame.index, time: frame.time, shown, heard: frame.heard, arrived: frame.arrived, jpeg: frame.jpeg,
            loudness: ints.length ? Math.sqrt(sum / ints.length) : 0 };
 }
 

@@ -24,6 +24,7 @@ from stylehead.errors import StyleheadError
 SAMPLE_RATE = 16000
 IDLE_SECONDS = 5.0  # no audio for this long: the page is gone
 MAX_PUSH_SECONDS = 5.0  # one request's audio at most (the page sends about 20-100 ms)
+PART_WAIT_SECONDS = 10.0  # how long a numbered part waits for the parts before it (a few are in flight at once)
 JPEG_QUALITY = 85
 LIVE_JS = Path(__file__).with_name("live.js")
 
@@ -58,7 +59,8 @@ class LiveStream:
     session: object | None  # a stylehead.live.LiveSession once made (None while it is being made)
     last_heard: float
     seconds: float = 0.0  # audio received so far
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    next_part: int = 0  # the page numbers its requests: they may overtake each other on the way
+    turn: threading.Condition = field(default_factory=threading.Condition)
 
 
 class LiveSessions:
@@ -105,16 +107,20 @@ class LiveSessions:
             stream.session, stream.last_heard = session, self.clock()
         return token, session
 
-    def push(self, token: str, samples: np.ndarray, last: bool = False) -> list:
+    def push(self, token: str, samples: np.ndarray, last: bool = False, part: int | None = None) -> list:
         """Audio from the page → the frames it completed (all the rest too when ``last``). The token, a secret
-        only the visitor's page was given, is what names the session."""
-        with self.lock:
-            self._end_idle()
-            stream = self.streams.get(token)
-        if stream is None or stream.session is None:
-            raise StyleheadError("This live session has ended (stopped, replaced by a newer one, or silent for "
-                                 f"more than {self.idle_seconds:.0f} s); press Start again.")  # fmt: skip
-        with stream.lock:
+        only the visitor's page was given, is what names the session. Numbered parts are taken in their order."""
+        stream = self._running(token)
+        with stream.turn:
+            if part is not None:
+                if not stream.turn.wait_for(lambda: stream.next_part >= part, PART_WAIT_SECONDS) or (
+                    stream.next_part != part
+                ):
+                    self.close(token)
+                    raise StyleheadError("Some of the page's audio was lost on the way; press Start again.")
+                stream.next_part += 1
+                stream.turn.notify_all()
+                self._running(token)  # still running after the wait
             stream.last_heard = self.clock()
             stream.seconds += len(samples) / SAMPLE_RATE
             frames = stream.session.push(samples) if len(samples) else []
@@ -125,6 +131,15 @@ class LiveSessions:
                     raise LiveEnded(frames, f"A live session lasts at most {self.max_seconds:.0f} s; "
                                             "press Start again to go on.")  # fmt: skip
         return frames
+
+    def _running(self, token: str) -> LiveStream:
+        with self.lock:
+            self._end_idle()
+            stream = self.streams.get(token)
+        if stream is None or stream.session is None:
+            raise StyleheadError("This live session has ended (stopped, replaced by a newer one, or silent for "
+                                 f"more than {self.idle_seconds:.0f} s); press Start again.")  # fmt: skip
+        return stream
 
     def close(self, token: str) -> None:
         with self.lock:
@@ -204,11 +219,15 @@ class LiveTab:
         return json.dumps({"token": token, "width": width, "height": height, "fps": session.fps, "note": note})
 
     def push(self, data) -> dict:
-        """``{token, audio, last}`` from the page → ``{frames}``, or ``{frames, error}`` when the session ended."""
+        """``{token, audio, part, last}`` from the page → ``{frames}``, or ``{frames, error}`` when the session
+        ended."""
         data = data if isinstance(data, dict) else {}
         try:
             samples = decode_audio(data.get("audio"))
-            frames = self.sessions.push(str(data.get("token")), samples, bool(data.get("last")))
+            part = data.get("part")
+            if part is not None and (isinstance(part, bool) or not isinstance(part, int)):
+                raise StyleheadError("The page sent audio the server cannot read; reload the page.")
+            frames = self.sessions.push(str(data.get("token")), samples, bool(data.get("last")), part)
         except LiveEnded as ended:
             return {"frames": [encode_frame(f, True) for f in ended.frames], "error": str(ended)}
         except StyleheadError as err:

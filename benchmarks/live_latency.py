@@ -89,17 +89,21 @@ def measure(url: str, wav: Path, seconds: float, rtt_ms: float, style: str | Non
         page.wait_for_function("() => window.styleheadLiveLog.length >= 50")  # past the first two seconds
         first = page.evaluate("() => window.styleheadLiveLog.length")
         time.sleep(seconds)
-        log = page.evaluate("() => window.styleheadLiveLog.map(({index, shown, heard}) => ({index, shown, heard}))")
+        log = page.evaluate("() => window.styleheadLiveLog.map(({index, shown, heard, arrived}) => "
+                            "({index, shown, heard, arrived}))")  # fmt: skip
         status = page.locator("#live .live-status").inner_text()
         page.locator("#live .live-stop").click()
         browser.close()
     window = log[first:]
     span = (window[-1]["shown"] - window[0]["shown"]) / 1000
-    delays = [entry["shown"] - entry["heard"] for entry in window if entry["heard"] is not None]
+    timed = [entry for entry in window if entry["heard"] is not None]
+    delays = [entry["shown"] - entry["heard"] for entry in timed]
+    arrivals = [entry["arrived"] - entry["heard"] for entry in timed]
     return {
         "frames_per_second_shown": round((len(window) - 1) / span, 1),
         "frames_skipped": window[-1]["index"] - window[0]["index"] + 1 - len(window),
         "delay_ms": {"median": round(statistics.median(delays)), "p90": round(float(np.percentile(delays, 90)))},
+        "arrival_ms": {"median": round(statistics.median(arrivals)), "p90": round(float(np.percentile(arrivals, 90)))},
         "seconds": round(span, 1),
         "rtt_ms": rtt_ms,
         "page_said": status,

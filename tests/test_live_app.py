@@ -179,3 +179,31 @@ def test_a_start_without_a_portrait_or_with_an_unknown_style_answers_one_sentenc
     answer = json.loads(app.LIVE.start(str(portrait_path), "no such style", {}, "visitor a"))
     assert answer["error"] == "There is no style 'no such style'; pick one from the list."
     assert len(app.LIVE.sessions) == 0
+
+
+def test_numbered_parts_that_overtake_each_other_are_taken_in_order(monkeypatch):
+    import threading
+
+    import live_app
+
+    sessions = LiveSessions(limit=1)
+    token, _ = sessions.open("visitor a", CountingSession)
+    levels = [0.05, 0.1, 0.2]
+    done = {}
+
+    def send(part):
+        done[part] = sessions.push(token, decode_audio(pcm(0.04, levels[part])), part=part)
+
+    threads = [threading.Thread(target=send, args=(part,)) for part in (2, 1, 0)]  # the last one arrives first
+    for thread in threads:
+        thread.start()
+        thread.join(0.05)
+    for thread in threads:
+        thread.join(10)
+    assert [done[part][0].index for part in range(3)] == [0, 1, 2]
+    assert done[0][0].image.mean() < done[1][0].image.mean() < done[2][0].image.mean()
+
+    monkeypatch.setattr(live_app, "PART_WAIT_SECONDS", 0.2)
+    with pytest.raises(StyleheadError, match="Some of the page's audio was lost on the way"):
+        sessions.push(token, decode_audio(pcm(0.04)), part=4)  # part 3 never came
+    assert len(sessions) == 0
