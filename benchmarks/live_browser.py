@@ -5,15 +5,18 @@ playing a wav in a loop (default: vowel-like bursts of 0.3 s between 0.5 s silen
 for ``--seconds``. The page itself measures (``live.js``): for every frame shown, the time between the moment the
 page captured the frame's own sound and the moment the frame was drawn (microphone → page → server → page →
 canvas, including the stated look-ahead of the session). ``--rtt-ms`` adds round-trip latency to every request
-with DevTools' network emulation (a distant visitor). Prints one JSON line.
+with DevTools' network emulation (a distant visitor); several values make one run each. Prints the report (JSON)
+and writes it to ``-o`` when given (``docs/reports/live_browser.json`` is this with its defaults).
 
-    python benchmarks/live_latency.py [--seconds 20] [--rtt-ms 0] [--wav examples/speech.wav] [--style NAME]
+    python benchmarks/live_browser.py [--seconds 20] [--rtt-ms 0 100] [--wav examples/speech.wav] [--style NAME]
+        [-o docs/reports/live_browser.json]
 """
 
 import argparse
 import contextlib
 import json
 import os
+import platform
 import signal
 import socket
 import statistics
@@ -113,14 +116,26 @@ def measure(url: str, wav: Path, seconds: float, rtt_ms: float, style: str | Non
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--rtt-ms", type=float, default=0)
+    parser.add_argument("--rtt-ms", type=float, nargs="+", default=[0, 100])
     parser.add_argument("--wav", type=Path, help="the fake microphone's sound (default: bursts and silences)")
     parser.add_argument("--style", help="a style from the Live tab's list (default: none)")
+    parser.add_argument("-o", "--output", type=Path, help="also write the report here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         wav = args.wav.resolve() if args.wav else bursts_wav(Path(folder) / "bursts.wav")
         with served_app(Path(folder)) as url:
-            print(json.dumps(measure(url, wav, args.seconds, args.rtt_ms, args.style)))
+            runs = {f"rtt_{rtt:.0f}": measure(url, wav, args.seconds, rtt, args.style) for rtt in args.rtt_ms}
+    report = {
+        "runs": runs,
+        "sound": args.wav.name if args.wav else "bursts of 0.3 s between silences of 0.5 s",
+        "style": args.style or "none",
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+    }
+    text = json.dumps(report, indent=1)
+    print(text)
+    if args.output:
+        args.output.write_text(text + "\n")
 
 
 if __name__ == "__main__":
