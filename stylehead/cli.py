@@ -8,6 +8,7 @@ Anything else is a bug and is reported as one.
 """
 
 import argparse
+import functools
 import signal
 import sys
 import threading
@@ -216,7 +217,7 @@ def cmd_evaluate_lipsync(args: argparse.Namespace) -> None:
     """Score lip sync on real clips: the model against the loudness and static baselines."""
 
     from stylehead.errors import StyleheadError
-    from stylehead.evaluation.lipsync import METHODS, TABLE, LoudnessBaseline, evaluate_lipsync
+    from stylehead.evaluation.lipsync import TABLE, LoudnessBaseline, evaluate_lipsync
     from stylehead.evaluation.report import format_table, write_report
     from stylehead.media import check_writable
     from stylehead.motion.audio_to_motion import AudioToMotion
@@ -232,12 +233,18 @@ def cmd_evaluate_lipsync(args: argparse.Namespace) -> None:
 
         pack = load_style(args.style, StyleModels.from_pretrained(args.weights, motion=model))
         model, _ = styled(model, pack, MotionControls(), strength=args.style_strength)
+    live = None
+    if args.live:  # the same generators run as a live session runs them, 20 ms of audio at a time
+        from stylehead.live.motion_stream import live_mouth_and_eyes
+
+        live = functools.partial(live_mouth_and_eyes, model)
     report = evaluate_lipsync(clips, model, LoudnessBaseline.from_pretrained(args.weights), progress=lambda row: print(
         f"  {row['clip']}: mouth_corr model {row['model']['mouth_corr']:.3f}, "
-        f"loudness {row['loudness']['mouth_corr']:.3f}", file=sys.stderr))  # fmt: skip
+        + (f"live {row['live']['mouth_corr']:.3f}, " if live else "")
+        + f"loudness {row['loudness']['mouth_corr']:.3f}", file=sys.stderr), live=live)  # fmt: skip
     if not report["clips"]:
         raise StyleheadError(f"None of the {len(clips)} videos in {folder} could be scored (no sound or no face).")
-    print(format_table(report["summary"], list(METHODS), TABLE))
+    print(format_table(report["summary"], list(report["summary"]), TABLE))
     print("amplitude: generated/real spread of the mouth opening; closure: generated/real 5% quantile of it "
           "(medians over clips; 1 = like the real mouth)")
     print(f"{len(report['clips'])} clips scored, {len(report['skipped'])} skipped -> {output}")
@@ -576,6 +583,8 @@ def build_parser() -> argparse.ArgumentParser:
     lipsync.add_argument("-o", "--output", required=True, help="the JSON report to write")
     lipsync.add_argument("--style", help="score the generators as this style (preset, pack, video or Hub repo id) "
                          "changes them")  # fmt: skip
+    lipsync.add_argument("--live", action="store_true", help="also score the live path (the generators fed 20 ms "
+                         "of audio at a time, as `stylehead live` runs them)")
     add_arguments(lipsync, ("style_strength",))
     _add_weights_and_overwrite(lipsync, "the report")
     lipsync.set_defaults(run=cmd_evaluate_lipsync)

@@ -22,7 +22,7 @@ import io
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +34,7 @@ from safetensors.numpy import save_file
 from stylehead.errors import StyleheadError
 from stylehead.face.rest_shape import RestEstimate
 from stylehead.hub import resolve_weights
+from stylehead.live import LiveFrame, LiveSession, MotionStream
 from stylehead.media import SAMPLE_RATE, VideoWriter, check_writable, read_audio, read_image
 from stylehead.media.files import commit_output, output_lock, partial_path
 from stylehead.media.image import write_image
@@ -57,6 +58,8 @@ GENERATOR_FOLDER = "style_aware_generator"  # the neural renderer's weights insi
 CONTACT_SHEET_FRAMES = 12
 DEFAULT_MAX_SECONDS = 600.0
 MIN_AUDIO_SECONDS = 0.25  # a video shorter than this has no room for a sound track (and no words)
+LIVE_CONTEXT_SECONDS = 4.0  # audio before the new frames in each live speech-encoder window (docs/live.md)
+LIVE_SPEECH_LOOKAHEAD = 6  # 60-fps frames the live speech encoder hears past a frame
 DEFAULT_MAX_OUTPUT_PIXELS = 3840 * 2160  # per frame: size "original" keeps a photo's pixels, so 4K at most
 
 
@@ -217,9 +220,21 @@ class StyleHeadPipeline:
             check_writable(sheet_path, overwrite=overwrite, inputs=inputs)
 
         samples = self._read_audio(audio, max_seconds, notes)
+        frames, pack = self._prepare(image, options, style, max_output_pixels, style_progress, notes, timings,
+                                     started)  # fmt: skip
+        with _timed(timings, "motion"):
+            motion = self.motion(samples, options, pack)
+            targets = frames.targets(motion)
+        self._render(frames, targets, motion, samples, output, sheet_path, overwrite, progress, timings)
+        timings["total"] = time.perf_counter() - started
+        return AnimationResult(output, motion, targets.landmarks, float(options.fps), frames.size, timings,
+                               sheet_path, notes, pack)  # fmt: skip
+
+    def _prepare(self, image, options: AnimateOptions, style, max_output_pixels: int | None, style_progress,
+                 notes: list[str], timings: dict[str, float], started: float):  # fmt: skip
+        """(the renderer of the portrait with the style's expression, the style or None): the work before motion."""
         picture, name = self._read_portrait(image, options, max_output_pixels)
         timings["read"] = time.perf_counter() - started
-
         with _timed(timings, "face"):
             portrait = Portrait.from_image(picture, name, self.style_models.rest_estimate)
         if portrait.num_faces > 1:
@@ -233,25 +248,69 @@ class StyleHeadPipeline:
             portrait = styled_portrait(portrait, pack, options.style_strength)  # the style's expression, on this face
             frames = self._renderer(options.renderer, portrait, RenderConfig(mode=options.mode,
                                     size=parse_size(options.size)), pack)  # fmt: skip
-        with _timed(timings, "motion"):
-            motion = self.motion(samples, options, pack)
-            targets = frames.targets(motion)
-        self._render(frames, targets, motion, samples, output, sheet_path, overwrite, progress, timings)
-        timings["total"] = time.perf_counter() - started
-        return AnimationResult(output, motion, targets.landmarks, float(options.fps), frames.size, timings,
-                               sheet_path, notes, pack)  # fmt: skip
+        return frames, pack
 
-    def motion(self, samples: np.ndarray, options: AnimateOptions, pack: StylePack | None = None) -> Motion:
-        """The motion of one video: the audio's (shaped by the style, when there is one) at the video's frame
-        rate, lasting as long as the audio to the frame (never longer: the writer cuts at the sound's end)."""
+    def live_session(
+        self,
+        image: str | Path | np.ndarray,
+        options: AnimateOptions | None = None,
+        *,
+        style: str | Path | StylePack | None = None,
+        max_output_pixels: int | None = DEFAULT_MAX_OUTPUT_PIXELS,
+        style_progress: Callable[[str, int, int], None] | None = None,
+        context: float = LIVE_CONTEXT_SECONDS,
+        speech_lookahead: int = LIVE_SPEECH_LOOKAHEAD,
+        **controls,
+    ) -> LiveSession:
+        """A live session animating ``image`` as audio is pushed into it (:class:`~stylehead.live.LiveSession`).
+
+        ``options``, ``style`` and the controls are those of :meth:`__call__` (the warp renderer only).
+        ``context`` (seconds of audio each speech-encoder window holds before the new frames) and
+        ``speech_lookahead`` (60-fps frames the encoder hears past a frame) trade delay and cost for
+        fidelity to the offline path: ``benchmarks/live_latency.py`` measures them.
+        """
+        options = (options or AnimateOptions()).replace(**controls).validate()
+        if options.renderer != "warp":
+            raise StyleheadError("A live session draws with the warp renderer; the neural one is too slow for live "
+                                 "video on a CPU. Leave the renderer at warp.")  # fmt: skip
+        notes: list[str] = []
+        frames, pack = self._prepare(image, options, style, max_output_pixels, style_progress, notes, {},
+                                     time.perf_counter())  # fmt: skip
+        model, motion_controls = self._motion_model(options, pack)
+        stream = MotionStream(model, motion_controls, self.style_models.driving_speech, context, speech_lookahead)
+        return LiveSession(frames, stream, options.fps, notes)
+
+    def stream(
+        self,
+        image: str | Path | np.ndarray,
+        audio_chunks: Iterable[np.ndarray],
+        options: AnimateOptions | None = None,
+        *,
+        style: str | Path | StylePack | None = None,
+        **controls,
+    ) -> Iterator[LiveFrame]:
+        """Frames for ``audio_chunks`` ((N,) float32 16 kHz each) as they come: a :meth:`live_session` fed
+        chunk by chunk, then finished."""
+        session = self.live_session(image, options, style=style, **controls)
+        for chunk in audio_chunks:
+            yield from session.push(chunk)
+        yield from session.finish()
+
+    def _motion_model(self, options: AnimateOptions, pack: StylePack | None) -> tuple[AudioToMotion, MotionControls]:
+        """The motion model (with the style's weights) and the controls for ``options``."""
         controls = MotionControls(
             mouth_scale=options.mouth_scale, head_motion_scale=options.head_motion_scale,
             temperature=options.temperature, still=options.still, seed=options.seed,
             blinks=BlinkConfig(rate_per_minute=options.blink_rate) if options.blink_rate is not None else None,
         )  # fmt: skip
-        motion_model = self.motion_model
-        if pack is not None:
-            motion_model, controls = styled(motion_model, pack, controls, options.blink_rate, options.style_strength)
+        if pack is None:
+            return self.motion_model, controls
+        return styled(self.motion_model, pack, controls, options.blink_rate, options.style_strength)
+
+    def motion(self, samples: np.ndarray, options: AnimateOptions, pack: StylePack | None = None) -> Motion:
+        """The motion of one video: the audio's (shaped by the style, when there is one) at the video's frame
+        rate, lasting as long as the audio to the frame (never longer: the writer cuts at the sound's end)."""
+        motion_model, controls = self._motion_model(options, pack)
         motion = resample_motion(motion_model(samples, controls), options.fps)
         return fit_length(motion, max(1, int(len(samples) * options.fps // SAMPLE_RATE)))
 

@@ -47,6 +47,11 @@ def _window() -> torch.Tensor:
     return window
 
 
+def mel_clip_start(index: int) -> int:
+    """First sample of mel frame ``index``'s own 1/60 s clip."""
+    return int(index * HOP)
+
+
 def log_mel(audio: torch.Tensor) -> torch.Tensor:
     """(N,) float 16 kHz audio → (2·T, 80) float32 normalised log-mel, T = :func:`num_video_frames`."""
     audio = torch.as_tensor(audio, dtype=torch.float32).flatten()
@@ -55,8 +60,12 @@ def log_mel(audio: torch.Tensor) -> torch.Tensor:
         return torch.zeros(0, N_MELS)
     starts = (torch.arange(count, dtype=torch.float64) * HOP).long()
     padded = torch.nn.functional.pad(audio, (0, WIN_LENGTH))  # clips running past the end see zeros
-    clips = padded[starts[:, None] + torch.arange(WIN_LENGTH)]  # (2T, 266)
-    clips = torch.nn.functional.pad(clips[:, None], (PAD, PAD), mode="reflect")[:, 0]  # (2T, 644)
-    spectrum = torch.fft.rfft(clips[:, :N_FFT] * _window(), dim=-1).abs()  # (2T, 257)
+    return log_mel_clips(padded[starts[:, None] + torch.arange(WIN_LENGTH)])
+
+
+def log_mel_clips(clips: torch.Tensor) -> torch.Tensor:
+    """(n, 266) clips, one per mel frame (see :func:`mel_clip_start`) → (n, 80) normalised log-mel."""
+    clips = torch.nn.functional.pad(clips.float()[:, None], (PAD, PAD), mode="reflect")[:, 0]  # (n, 644)
+    spectrum = torch.fft.rfft(clips[:, :N_FFT] * _window(), dim=-1).abs()  # (n, 257)
     mel = spectrum @ _mel_basis().to(spectrum.dtype)
     return ((torch.log(mel.clamp(min=LOG_FLOOR)) + LOG_OFFSET) / LOG_OFFSET).float()

@@ -53,11 +53,14 @@ def crossfade_weights(starts: list[int], states: int) -> np.ndarray:
     return weights / np.maximum(weights.sum(0, keepdims=True), 1e-12)
 
 
-def to_video_frames(states: np.ndarray, frames: int) -> np.ndarray:
-    """(S, D) states at 50 Hz → (frames, D) at 60 fps, linearly interpolated at each frame's centre."""
+def to_video_frames(states: np.ndarray, frames: int, first: int = 0, first_state: int = 0) -> np.ndarray:
+    """(S, D) states at 50 Hz → (frames − first, D) at 60 fps, linearly interpolated at the centre of video
+    frames ``first`` to ``frames``; ``states[0]`` is state number ``first_state`` (a window's first)."""
+    count = max(0, frames - first)
     if len(states) == 0:
-        return np.zeros((frames, states.shape[1]), np.float32)
-    position = np.clip((np.arange(frames) + 0.5) * STATES_PER_SECOND / FPS, 0, len(states) - 1)
+        return np.zeros((count, states.shape[1]), np.float32)
+    position = (np.arange(first, first + count) + 0.5) * STATES_PER_SECOND / FPS - first_state
+    position = np.clip(position, 0, len(states) - 1)
     low = np.floor(position).astype(int)
     high = np.minimum(low + 1, len(states) - 1)
     weight = (position - low)[:, None]

@@ -87,8 +87,12 @@ TABLE = [Column("mouth_corr", "mouth_corr"), Column("lmd", "lmd"), Column("dv", 
 
 
 def evaluate_lipsync(clips: list[Path], motion_model: AudioToMotion, baseline: LoudnessBaseline,
-                     progress: Callable[[dict], None] | None = None) -> dict:  # fmt: skip
+                     progress: Callable[[dict], None] | None = None,
+                     live: Callable[[np.ndarray], np.ndarray] | None = None) -> dict:  # fmt: skip
     """Track each real clip, predict its mouth from its audio alone, and score model and baselines.
+
+    ``live`` (audio → (T, P, 3) displacements: :func:`stylehead.live.motion_stream.live_mouth_and_eyes`)
+    adds the method ``live``: the same model, run as a live session runs it.
 
     Returns ``{"summary": {method: metrics}, "clips": [{"clip", "frames", method: metrics}]}``;
     clips without sound or without a face are listed under ``"skipped"`` with the reason.
@@ -109,11 +113,14 @@ def evaluate_lipsync(clips: list[Path], motion_model: AudioToMotion, baseline: L
             "loudness": baseline.predict(frame_rms(audio, count)),
             "static": np.zeros((count, len(points), 3), np.float32),
         }
+        if live is not None:
+            predictions["live"] = live(audio)
         row = {"clip": path.name, "frames": int(valid.sum())}
         for method, motion in predictions.items():
             row[method] = score_clip(motion, rest, points, real, valid)
         rows.append(row)
         if progress is not None:
             progress(row)
-    summary = {method: summarise([row[method] for row in rows]) for method in METHODS} if rows else {}
+    methods = METHODS + (("live",) if live is not None else ())
+    summary = {method: summarise([row[method] for row in rows]) for method in methods} if rows else {}
     return {"summary": summary, "clips": rows, "skipped": skipped}

@@ -187,10 +187,15 @@ def replay_pose(track: np.ndarray, count: int, seed: int = 0) -> np.ndarray:
     head that has turned far turns back (a forward loop would jump, or sweep back at once in a
     crossfade: reference clips are often a few seconds long and end far from where they started).
     """
+    return replay_frames(track, 0, count, seed)
+
+
+def replay_frames(track: np.ndarray, first: int, stop: int, seed: int = 0) -> np.ndarray:
+    """Frames ``first`` to ``stop`` of :func:`replay_pose` (a live session plays them a few at a time)."""
     track = np.asarray(track, np.float32)
     period = max(1, 2 * (len(track) - 1))
     start = int(np.random.default_rng(seed).integers(period))
-    index = (start + np.arange(count)) % period
+    index = (start + np.arange(first, stop)) % period
     return track[np.where(index > len(track) - 1, period - index, index)]
 
 

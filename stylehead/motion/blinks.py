@@ -28,23 +28,49 @@ class BlinkConfig:
 
 def blink_curve(num_frames: int, fps: float, config: BlinkConfig, rng: np.random.Generator) -> np.ndarray:
     """(T,) float32 lid closure in [0, 1] (0 open, 1 closed) for ``num_frames`` frames."""
-    closure = np.zeros(num_frames, dtype=np.float32)
-    if config.rate_per_minute <= 0 or num_frames == 0:
+    return BlinkSchedule(config, fps, rng).closure(0, num_frames)
+
+
+class BlinkSchedule:
+    """Blinks drawn one after another as time goes on: a clip's whole curve, or a live session's next frames.
+
+    The draws come in the same order however the frames are asked for, so frames ``a:b`` read
+    the same closure as frames ``a:b`` of one call over the whole clip. Frames are asked for in
+    order: blinks over before the first frame asked for are forgotten.
+    """
+
+    def __init__(self, config: BlinkConfig, fps: float, rng: np.random.Generator):
+        self.config, self.fps, self.rng = config, fps, rng
+        self.starts: list[float] = []  # seconds at which each blink drawn and not yet over begins
+        if config.rate_per_minute > 0:
+            mean_interval = 60.0 / config.rate_per_minute
+            self._scale = max(mean_interval - config.min_interval, 1e-3) / INTERVAL_SHAPE
+            self.starts.append(rng.uniform(0.3, 1.0) * mean_interval)  # the first blink comes a little earlier
+
+    def closure(self, first: int, stop: int) -> np.ndarray:
+        """(stop − first,) float32 lid closure of frames ``first`` to ``stop``."""
+        config = self.config
+        closure = np.zeros(max(0, stop - first), dtype=np.float32)
+        if not self.starts or len(closure) == 0:
+            return closure
+        end = stop / self.fps
+        while self.starts[-1] < end:  # draw on until a blink starts after these frames
+            self.starts.append(self.starts[-1] + config.min_interval + self.rng.gamma(INTERVAL_SHAPE, self._scale))
+        frame_times = np.arange(first, stop) / self.fps
+        begin = first / self.fps
+        # blinks over before these frames are not read again (frames are asked for in order): let them go
+        while len(self.starts) > 1 and self.starts[0] + config.duration < begin - 1.0 / self.fps:
+            self.starts.pop(0)
+        for time in self.starts:
+            if time >= end or time + config.duration <= begin - 1.0 / self.fps:
+                continue
+            phase = (frame_times - time) / config.duration
+            inside = (phase >= 0) & (phase < 1)
+            closing = np.clip(phase / CLOSING_SHARE, 0, 1)
+            opening = np.clip((1 - phase) / (1 - CLOSING_SHARE), 0, 1)
+            shape = np.sin(0.5 * np.pi * np.minimum(closing, opening)) ** 2
+            closure = np.maximum(closure, np.where(inside, config.depth * shape, 0.0).astype(np.float32))
         return closure
-    mean_interval = 60.0 / config.rate_per_minute
-    scale = max(mean_interval - config.min_interval, 1e-3) / INTERVAL_SHAPE
-    time = rng.uniform(0.3, 1.0) * mean_interval  # the first blink comes a little earlier
-    total = num_frames / fps
-    frame_times = np.arange(num_frames) / fps
-    while time < total:
-        phase = (frame_times - time) / config.duration
-        inside = (phase >= 0) & (phase < 1)
-        closing = np.clip(phase / CLOSING_SHARE, 0, 1)
-        opening = np.clip((1 - phase) / (1 - CLOSING_SHARE), 0, 1)
-        shape = np.sin(0.5 * np.pi * np.minimum(closing, opening)) ** 2
-        closure = np.maximum(closure, np.where(inside, config.depth * shape, 0.0).astype(np.float32))
-        time += config.min_interval + rng.gamma(INTERVAL_SHAPE, scale)
-    return closure
 
 
 def measure_blinks(opening: np.ndarray, fps: float, threshold: float = 0.6) -> BlinkConfig:

@@ -148,55 +148,72 @@ class HeadPoseModel(nn.Module, PyTorchModelHubMixin, library_name="stylehead", t
 
 
 def _sample(model: HeadPoseModel, layer_conditions: list[np.ndarray], noise: np.ndarray) -> np.ndarray:
-    """The autoregressive loop of :meth:`HeadPoseModel.generate`, in numpy."""
+    """The autoregressive loop of :meth:`HeadPoseModel.generate`, in numpy (one :class:`PoseSampler` run)."""
+    return PoseSampler(model).run(layer_conditions, noise)
 
-    def weight(layer):
-        return layer.weight.detach().numpy().T
 
-    def bias(layer):
-        return layer.bias.detach().numpy()
+class PoseSampler:
+    """The head pose model's autoregressive sampler, one frame after another, with its state kept between calls.
 
-    config, res = model.config, model.config.residual_size
-    scale = np.asarray(config.pose_scale, dtype=np.float32)
-    start_w, start_b = weight(model.start), bias(model.start)
-    taps = [np.concatenate([weight(p), weight(n)]) for p, n in zip(model.past, model.now, strict=True)]
-    outs = [
-        np.concatenate([weight(model.skip[i])] + ([weight(model.residual[i])] if i < len(model.residual) else []), 1)
-        for i in range(len(model.dilations))
-    ]
-    out_b = [
-        np.concatenate([bias(model.skip[i])] + ([bias(model.residual[i])] if i < len(model.residual) else []))
-        for i in range(len(model.dilations))
-    ]
-    head = [(weight(layer), bias(layer)) for layer in model.head if isinstance(layer, nn.Linear)]
-    skip_size = config.skip_size
-    caches = [np.zeros((d, res), np.float32) for d in model.dilations]
-    previous = np.zeros(config.pose_dim, np.float32)
-    before = previous
-    poses = np.zeros((len(noise), config.pose_dim), np.float32)
-    log_min_sigma = np.log(config.min_sigma)
-    for t in range(len(noise)):
-        scaled = previous / scale
-        x = np.concatenate([scaled, scaled - before / scale]) @ start_w + start_b
-        skips = 0.0
-        for i, d in enumerate(model.dilations):
-            slot = t % d
-            gates = np.concatenate([caches[i][slot], x]) @ taps[i] + layer_conditions[i][t]
-            caches[i][slot] = x
-            h = np.tanh(gates[:res]) / (1.0 + np.exp(-gates[res:]))
-            out = h @ outs[i] + out_b[i]
-            skips = skips + out[:skip_size]
-            if out.shape[0] > skip_size:
-                x = x + out[skip_size:]
-        hidden = skips
-        for w, b in head:  # the head is (LeakyReLU, Linear) twice
-            hidden = np.where(hidden > 0, hidden, 0.2 * hidden) @ w + b
-        mean, log_sigma = hidden[: config.pose_dim], hidden[config.pose_dim :]
-        sigma = np.exp(np.maximum(log_sigma, log_min_sigma))
-        sample = (mean + sigma * noise[t]) * scale
-        before, previous = previous, sample.astype(np.float32)
-        poses[t] = previous
-    return poses
+    :meth:`HeadPoseModel.generate` runs it over a whole clip; a live session (:mod:`stylehead.live`)
+    feeds it a few frames at a time and gets the same poses for the same conditions and noise. The
+    weights are fused once into numpy arrays, where tiny matrix products cost about a microsecond.
+    """
+
+    def __init__(self, model: HeadPoseModel):
+        def weight(layer):
+            return layer.weight.detach().float().numpy().T
+
+        def bias(layer):
+            return layer.bias.detach().float().numpy()
+
+        config = model.config
+        self.config = config
+        self.dilations = list(model.dilations)
+        self.scale = np.asarray(config.pose_scale, dtype=np.float32)
+        self.start = weight(model.start), bias(model.start)
+        self.taps = [np.concatenate([weight(p), weight(n)]) for p, n in zip(model.past, model.now, strict=True)]
+        count = len(self.dilations)
+        # each layer's skip and residual outputs in one product (the last layer feeds only the skips)
+        outs = [[model.skip[i]] + ([model.residual[i]] if i < len(model.residual) else []) for i in range(count)]
+        self.outs = [np.concatenate([weight(layer) for layer in layers], 1) for layers in outs]
+        self.out_biases = [np.concatenate([bias(layer) for layer in layers]) for layers in outs]
+        self.head = [(weight(layer), bias(layer)) for layer in model.head if isinstance(layer, nn.Linear)]
+        self.log_min_sigma = np.log(config.min_sigma)
+        self.caches = [np.zeros((d, config.residual_size), np.float32) for d in self.dilations]
+        self.previous = np.zeros(config.pose_dim, np.float32)
+        self.before = self.previous
+        self.frame = 0  # frames sampled so far: which cache slot each layer reads
+
+    def run(self, layer_conditions: list[np.ndarray], noise: np.ndarray) -> np.ndarray:
+        """(T, 6) the next T poses, for each layer's (T, 2·residual) conditioning and (T, 6) scaled noise."""
+        config, res, skip_size = self.config, self.config.residual_size, self.config.skip_size
+        start_w, start_b = self.start
+        poses = np.zeros((len(noise), config.pose_dim), np.float32)
+        for row in range(len(noise)):
+            t = self.frame
+            scaled = self.previous / self.scale
+            x = np.concatenate([scaled, scaled - self.before / self.scale]) @ start_w + start_b
+            skips = 0.0
+            for i, d in enumerate(self.dilations):
+                slot = t % d
+                gates = np.concatenate([self.caches[i][slot], x]) @ self.taps[i] + layer_conditions[i][row]
+                self.caches[i][slot] = x
+                h = np.tanh(gates[:res]) / (1.0 + np.exp(-gates[res:]))
+                out = h @ self.outs[i] + self.out_biases[i]
+                skips = skips + out[:skip_size]
+                if out.shape[0] > skip_size:
+                    x = x + out[skip_size:]
+            hidden = skips
+            for w, b in self.head:  # the head is (LeakyReLU, Linear) twice
+                hidden = np.where(hidden > 0, hidden, 0.2 * hidden) @ w + b
+            mean, log_sigma = hidden[: config.pose_dim], hidden[config.pose_dim :]
+            sigma = np.exp(np.maximum(log_sigma, self.log_min_sigma))
+            sample = (mean + sigma * noise[row]) * self.scale
+            self.before, self.previous = self.previous, sample.astype(np.float32)
+            poses[row] = self.previous
+            self.frame += 1
+        return poses
 
 
 def gaussian_nll(mean: torch.Tensor, sigma: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = None):
