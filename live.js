@@ -53,7 +53,7 @@ async function begin() {
   const ctx = new AudioContext();
   await ctx.resume();
   run = { ctx, token: null, pending: [], pendingLength: 0, captured: 0, marks: [], frames: [], base: null,
-          shown: 0, dropped: 0, delays: [], started: performance.now(), playFrom: 0, ended: false, kind };
+          shown: 0, dropped: 0, delays: [], shownTimes: [], started: performance.now(), playFrom: 0, ended: false, kind };
   try {
     if (kind === "mic") {
       if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) throw new Error("no microphone here");
@@ -146,13 +146,15 @@ function receive(frame) {
   const now = performance.now();
   const heard = heardAt(Math.round(frame.time * RATE));
   // a frame is shown at base + its time, MARGIN_MS after it could be: a late frame moves the base later at once;
-  // when every frame of the last second came early by more than the margin, the base moves earlier by half that
+  // when every frame of the last second came early by more than the margin, the base moves earlier by half the
+  // excess, at most 2 frames (shown a little faster, none skipped). Frames come in bursts, one per run of the
+  // motion models: the base settles on the latest of a burst.
   const due = run.base === null ? null : run.base + 1000 * frame.time;
   if (due === null || due < now) run.base = now + MARGIN_MS - 1000 * frame.time;
   else {
     run.slack = Math.min(run.slack ?? Infinity, due - now);
     if (frame.index % 25 === 0) {
-      if (run.slack > MARGIN_MS + 5) run.base -= (run.slack - MARGIN_MS) / 2;
+      if (run.slack > MARGIN_MS) run.base -= Math.min(80, (run.slack - MARGIN_MS) / 2);
       run.slack = Infinity;
     }
   }
@@ -182,14 +184,14 @@ function play(item) {
 function show() {
   if (run) {
     const now = performance.now();
-    let latest = null;
-    while (run.frames.length && run.frames[0].due <= now && run.frames[0].bitmap) {
-      if (latest) run.dropped += 1;
-      latest = run.frames.shift();
-    }
+    // the oldest frame that is due, one a screen refresh; more than 3 due at once: skip to catch up
+    while (run.frames.length > 3 && run.frames[3].due <= now) { run.frames.shift(); run.dropped += 1; }
+    const latest = run.frames.length && run.frames[0].due <= now && run.frames[0].bitmap ? run.frames.shift() : null;
     if (latest) {
       draw.drawImage(latest.bitmap, 0, 0, view.width, view.height);
       run.shown += 1;
+      run.shownTimes.push(now);
+      if (run.shownTimes.length > 26) run.shownTimes.shift();
       if (latest.heard !== null) run.delays.push(now - latest.heard);
       if (run.delays.length > 50) run.delays.shift();
       if (window.styleheadLiveLog) window.styleheadLiveLog.push(record(latest, now));  // a test's or benchmark's
@@ -209,10 +211,10 @@ function record(frame, shown) {
 }
 
 function report() {
-  const seconds = (performance.now() - run.firstShown) / 1000;
+  const times = run.shownTimes, seconds = (times[times.length - 1] - times[0]) / 1000;  // the last 25 frames
   const sorted = [...run.delays].sort((a, b) => a - b);
   const delay = sorted.length ? sorted[Math.floor(sorted.length / 2)] : NaN;
-  say(`Live: ${(run.shown / seconds).toFixed(0)} frames a second, ${delay.toFixed(0)} ms behind the sound.`);
+  say(`Live: ${((times.length - 1) / seconds).toFixed(0)} frames a second, ${delay.toFixed(0)} ms behind the sound.`);
 }
 
 function finish(message) {
@@ -234,7 +236,6 @@ watch("value", () => {
   if (answer.error) { finish(answer.error); return; }
   view.width = answer.width; view.height = answer.height;
   run.token = answer.token;
-  run.firstShown = performance.now();
   say(answer.note || "Live: speak now.");
   capture();
   pump();

@@ -1,5 +1,5 @@
 """The Live tab in a real browser: ``python app.py`` served, Debian's chromium with a fake microphone that plays
-vowel-like bursts and silences, the portrait's mouth moving with them in the page.
+bursts of speech between silences, the portrait's mouth moving with them in the page.
 
 Needs ``/usr/bin/chromium`` and the ``playwright`` package (``.ci/run`` installs both); skipped otherwise.
 The screenshot's path is printed (``-s`` shows it).
@@ -30,14 +30,22 @@ REPO = Path(__file__).resolve().parents[1]
 BURST, SILENCE = 0.3, 0.5  # seconds: the fake microphone's pattern, looped
 
 
-def bursts_wav(path: Path, rate: int = 48000, repeats: int = 6) -> Path:
-    """Vowel-like bursts (a 140 Hz voice with its harmonics, faded in and out) between silences."""
-    import soundfile
+def speech_bursts_wav(path: Path, speech: Path, bursts: int = 8) -> Path:
+    """The loudest 0.3 s pieces of the example speech, in their order, each after 0.5 s of silence (48 kHz).
 
-    t = np.arange(int(BURST * rate)) / rate
-    voice = sum(np.sin(2 * np.pi * 140 * k * t) / k for k in range(1, 12)) * np.hanning(len(t)) ** 0.3
-    cycle = np.concatenate([np.zeros(int(SILENCE * rate)), 0.3 * voice / np.abs(voice).max()])
-    soundfile.write(path, np.tile(cycle, repeats).astype(np.float32), rate, subtype="PCM_16")
+    Real speech rather than a synthetic vowel: the speech encoder hears a harmonic buzz as little like speech.
+    """
+    import soundfile
+    from scipy.signal import resample_poly
+
+    from stylehead.media import read_audio
+
+    audio, width = read_audio(speech), int(BURST * 16000)
+    pieces = audio[: len(audio) // width * width].reshape(-1, width)
+    chosen = np.sort(np.argsort(np.sqrt((pieces**2).mean(1)))[-bursts:])
+    silence = np.zeros(int(SILENCE * 16000), np.float32)
+    sound = np.concatenate([part for i in chosen for part in (silence, pieces[i] * np.hanning(width) ** 0.2)])
+    soundfile.write(path, resample_poly(sound, 3, 1).astype(np.float32), 48000, subtype="PCM_16")
     return path
 
 
@@ -73,8 +81,8 @@ def live_url(tmp_path_factory):
 
 
 @pytest.fixture()
-def browser(tmp_path):
-    microphone = bursts_wav(tmp_path / "bursts.wav")
+def browser(tmp_path, speech_path):
+    microphone = speech_bursts_wav(tmp_path / "bursts.wav", speech_path)
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True,
@@ -101,20 +109,32 @@ def status(page) -> str:
     return page.locator("#live .live-status").inner_text()
 
 
-def mouth_patches(frames: list[np.ndarray]) -> np.ndarray:
-    """A 32×48 grey patch around the mouth of each frame (its landmarks found in each frame: the head moves)."""
+def mouths(frames: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Each frame's mouth: a 32×48 grey patch around it (found in each frame: the head moves) and its inner
+    lips' opening (pixels)."""
     import cv2
 
     from stylehead.face.detection import find_face, predict_landmarks, to_gray
-    from stylehead.face.landmarks import MOUTH
+    from stylehead.face.landmarks import INNER_LIP_PAIRS, MOUTH
 
     box = find_face(frames[0]).box
-    patches = []
+    patches, openings = [], []
     for frame in frames:
-        centre = predict_landmarks(to_gray(frame), box)[list(MOUTH)].mean(0)
+        points = predict_landmarks(to_gray(frame), box)
+        centre = points[list(MOUTH)].mean(0)
         matrix = np.float32([[1, 0, 24 - centre[0]], [0, 1, 16 - centre[1]]])
         patches.append(cv2.warpAffine(to_gray(frame), matrix, (48, 32)).astype(np.float32))
-    return np.stack(patches)
+        openings.append(np.mean([np.linalg.norm(points[upper] - points[lower]) for upper, lower in INNER_LIP_PAIRS]))
+    return np.stack(patches), np.array(openings)
+
+
+def speaking_and_silent(loudness: dict[int, float], indices: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Frames during a burst (its next 4 frames' sound is loud: the mouth leads the sound by a few frames, offline
+    as live) and frames deep in a silence (no sound from 2 frames before to 5 after)."""
+    near = [[loudness.get(i + k, 0.0) for k in range(-2, 6)] for i in indices]
+    speaking = np.array([np.mean(sound[3:7]) > 0.05 for sound in near])
+    silent = np.array([max(sound) < 0.005 for sound in near])
+    return speaking, silent
 
 
 def test_the_portrait_talks_back_to_the_microphone_and_stop_frees_the_slot(live_url, browser, portrait_path,
@@ -146,15 +166,22 @@ def test_the_portrait_talks_back_to_the_microphone_and_stop_frees_the_slot(live_
 
     indices = [entry["index"] for entry in log]
     assert indices == sorted(indices) and len(set(indices)) == len(indices)  # in order, none twice
+    log = log[25:-5]  # (the first second: the session settling; the last frames: their sound's future unknown)
     frames = [cv2.imdecode(np.frombuffer(base64.b64decode(e["jpeg"]), np.uint8), cv2.IMREAD_COLOR)[..., ::-1]
-              for e in log[25:]]  # fmt: skip  # (the first second: the session settling)
-    loudness = np.array([entry["loudness"] for entry in log[25:]])
-    loud, quiet = loudness > 0.05, loudness < 0.005
-    assert loud.sum() >= 15 and quiet.sum() >= 25, f"the microphone's bursts did not reach the frames: {loudness}"
-    patches = mouth_patches(frames)
-    rest = patches[quiet].mean(0)
-    change = np.abs(patches - rest).mean(axis=(1, 2))  # grey levels
-    assert np.median(change[loud]) > 2 * np.median(change[quiet]), (np.median(change[loud]), np.median(change[quiet]))
+              for e in log]  # fmt: skip
+    speaking, silent = speaking_and_silent({e["index"]: e["loudness"] for e in log}, [e["index"] for e in log])
+    assert speaking.sum() >= 15 and silent.sum() >= 15, "the microphone's bursts did not reach the frames"
+    patches, openings = mouths(frames)
+    at_rest = patches[silent].mean(0)
+    change = np.abs(patches - at_rest).mean(axis=(1, 2))  # grey levels from the mouth at rest
+    print(
+        f"mouth change from rest, speaking / silent: {np.median(change[speaking]):.2f} / "
+        f"{np.median(change[silent]):.2f} grey levels; opening {openings[speaking].mean():.2f} / "
+        f"{openings[silent].mean():.2f} px ({speaking.sum()} and {silent.sum()} frames)"
+    )
+    # the mouth differs from its rest more while speaking than the silent frames differ from it, and opens wider
+    assert np.median(change[speaking]) > 1.25 * np.median(change[silent]), (change[speaking], change[silent])
+    assert openings[speaking].mean() > 1.3 * openings[silent].mean(), (openings[speaking], openings[silent])
 
 
 def test_an_audio_file_streams_through_the_same_path_and_the_session_ends_with_it(live_url, browser, portrait_path,
