@@ -63,7 +63,7 @@ async function begin() {
       const decoded = await ctx.decodeAudioData(await file.arrayBuffer());
       run.source = ctx.createBufferSource();
       run.source.buffer = decoded;
-      run.source.onended = () => { if (run) run.ended = true; };
+      run.source.onended = () => { if (run && run.send) { run.ended = true; run.send(); } };
     }
   } catch (err) {
     const what = kind === "mic" ? "The microphone could not be opened (allow it, or choose an audio file)"
@@ -81,13 +81,14 @@ function capture() {
   const node = ctx.createScriptProcessor(1024, 1, 1);
   const toRate = resampler(ctx.sampleRate);
   node.onaudioprocess = (event) => {
-    if (!run || !run.token) return;
+    if (!run || !run.token || run.ended) return;
     const samples = toRate(event.inputBuffer.getChannelData(0));
     run.pending.push(samples);
     run.pendingLength += samples.length;
     run.captured += samples.length;
     run.marks.push([run.captured, performance.now()]);  // when each sample was heard
     if (run.marks.length > 400) run.marks.splice(0, 100);
+    run.send();
   };
   const mute = ctx.createGain();
   mute.gain.value = 0;
@@ -112,34 +113,37 @@ function takePending() {
   return toBase64(new Uint8Array(ints.buffer));
 }
 
-async function pump() {
-  // up to IN_FLIGHT numbered requests at once: over a long round trip, audio waits less for the next request
+function startSending() {
+  // numbered requests, up to IN_FLIGHT at once (over a long round trip, audio waits less for the next one), sent
+  // from the audio callback and from each answer: timers are slowed down in a background tab, audio is not
   const token = run.token;
-  let part = 0, inFlight = 0, failed = false;
-  const send = async (audio, last) => {
+  let part = 0, inFlight = 0, lastSent = false;
+  const post = async (audio, last) => {
     inFlight += 1;
-    let reply;
+    let reply = null;
     try {
       reply = await server.live_push({ token, audio, part: part++, last });
     } catch (err) {
-      failed = true;
+      reply = null;
     }
     inFlight -= 1;
     if (!run || run.token !== token) return;
-    if (failed) { finish("The connection to the server was lost; press Start again."); return; }
+    if (!reply) { finish("The connection to the server was lost; press Start again."); return; }
     for (const frame of reply.frames || []) receive(frame);
     if (reply.error) { finish(reply.error); return; }
     if (last) {  // the server has flushed the last frames: show them, then end
       run.token = null;
       const drained = () => (run && run.frames.length ? setTimeout(drained, 100) : finish("Finished."));
       drained();
+      return;
     }
+    run.send();  // the audio that came in meanwhile
   };
-  while (run && run.token === token) {
-    if (run.ended && !run.pendingLength) { send("", true); return; }
-    if (!run.pendingLength || inFlight >= IN_FLIGHT) { await new Promise((r) => setTimeout(r, 5)); continue; }
-    send(takePending(), false);
-  }
+  run.send = () => {
+    if (lastSent || inFlight >= IN_FLIGHT || (!run.pendingLength && !run.ended)) return;
+    lastSent = run.ended;
+    post(takePending(), lastSent);
+  };
 }
 
 function receive(frame) {
@@ -237,8 +241,8 @@ watch("value", () => {
   view.width = answer.width; view.height = answer.height;
   run.token = answer.token;
   say(answer.note || "Live: speak now.");
+  startSending();
   capture();
-  pump();
 });
 
 startButton.addEventListener("click", begin);
