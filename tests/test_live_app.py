@@ -207,3 +207,31 @@ def test_numbered_parts_that_overtake_each_other_are_taken_in_order(monkeypatch)
     with pytest.raises(StyleheadError, match="Some of the page's audio was lost on the way"):
         sessions.push(token, decode_audio(pcm(0.04)), part=4)  # part 3 never came
     assert len(sessions) == 0
+
+
+def test_two_live_sessions_at_once_give_each_visitor_the_frames_it_would_get_alone(portrait_path, speech_path):
+    """The app runs the sessions of its visitors in parallel threads, on one pipeline."""
+    import threading
+
+    import app
+    from stylehead.media import read_audio
+
+    speech = read_audio(speech_path)
+    sounds = {"a": speech[:24000], "b": speech[48000:72000]}
+
+    def run(audio):
+        session, _ = app.open_live_session(str(portrait_path), app.NO_STYLE, {})
+        frames = [frame for i in range(0, len(audio), 800) for frame in session.push(audio[i : i + 800])]
+        return [frame.image for frame in frames + session.finish()]
+
+    alone = {name: run(audio) for name, audio in sounds.items()}
+    together = {}
+    threads = [threading.Thread(target=lambda n=name: together.update({n: run(sounds[n])})) for name in sounds]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(300)
+    for name in sounds:
+        assert len(together[name]) == len(alone[name]) > 30  # 1.5 s at 25 fps
+        assert all(np.array_equal(x, y) for x, y in zip(together[name], alone[name], strict=True))
+    assert not np.array_equal(alone["a"][20], alone["b"][20])  # different sounds, different mouths
