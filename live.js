@@ -1,7 +1,7 @@
 // The Live tab's page side (run by gr.HTML's js_on_load: element, trigger, props, server, watch are given).
 // Microphone or audio file → 16 kHz int16 chunks → server.live_push → JPEG frames drawn on the canvas at the
-// frames' own pace; a file's sound is played with its frames. One request in flight: audio captured meanwhile
-// goes with the next one, so a slow network sends fewer, larger requests instead of falling behind.
+// frames' own pace; a file's sound is played with its frames. At most IN_FLIGHT requests at once: audio captured
+// meanwhile goes with the next one, so a slow network sends fewer, larger requests instead of falling behind.
 const RATE = 16000;
 const IN_FLIGHT = 3;
 const MARGIN_MS = 25;  // how early a frame is due to arrive to be shown in time, absorbing the network's jitter
@@ -12,6 +12,7 @@ const stopButton = element.querySelector(".live-stop");
 const fileInput = element.querySelector(".live-file");
 const draw = view.getContext("2d");
 let run = null;  // the running session: its audio graph, queues and counters
+let attempts = 0;  // each Start's number: the server's answer names the Start it answers
 
 function say(text) { status.textContent = text; }
 
@@ -53,7 +54,7 @@ async function begin() {
   const ctx = new AudioContext();
   await ctx.resume();
   run = { ctx, token: null, pending: [], pendingLength: 0, captured: 0, marks: [], frames: [], base: null,
-          shown: 0, dropped: 0, delays: [], shownTimes: [], started: performance.now(), playFrom: 0, ended: false, kind };
+          shown: 0, dropped: 0, delays: [], shownTimes: [], playFrom: 0, ended: false, kind, attempt: ++attempts };
   try {
     if (kind === "mic") {
       if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) throw new Error("no microphone here");
@@ -72,7 +73,7 @@ async function begin() {
     return;
   }
   stopButton.disabled = false;
-  trigger("click");  // the server checks the portrait and the style, then answers through props.value
+  trigger("click", { attempt: run.attempt });  // the server checks the portrait and style, answers in props.value
 }
 
 function capture() {
@@ -234,9 +235,13 @@ function finish(message) {
 }
 
 watch("value", () => {
-  // the server's answer to Start: {token, fps, width, height, note} or {error}
-  if (!run || run.token || !props.value) return;
+  // the server's answer to Start: {attempt, token, fps, width, height, note} or {attempt, error}
+  if (!props.value) return;
   const answer = JSON.parse(props.value);
+  if (!run || run.token || answer.attempt !== run.attempt) {  // stopped (or started again) meanwhile
+    if (answer.token) server.live_stop({ token: answer.token }).catch(() => {});
+    return;
+  }
   if (answer.error) { finish(answer.error); return; }
   view.width = answer.width; view.height = answer.height;
   run.token = answer.token;

@@ -201,8 +201,9 @@ class LiveTab:
     def __init__(self, sessions: LiveSessions, open_session: Callable[..., tuple[object, list[str]]]):
         self.sessions, self.open_session = sessions, open_session
 
-    def start(self, image, style, session_styles, visitor: str) -> str:
-        """Start → the page's instructions as JSON: ``{token, width, height, fps, note}`` or ``{error}``."""
+    def start(self, image, style, session_styles, visitor: str, attempt: int | None = None) -> str:
+        """Start → the page's instructions as JSON: ``{attempt, token, width, height, fps, note}`` or
+        ``{attempt, error}`` (``attempt``: the page's number for this Start, given back)."""
         notes: list[str] = []
         try:
 
@@ -213,10 +214,11 @@ class LiveTab:
 
             token, session = self.sessions.open(visitor, make)
         except StyleheadError as err:
-            return json.dumps({"error": str(err), "nonce": secrets.token_hex(4)})
+            return json.dumps({"attempt": attempt, "error": str(err), "nonce": secrets.token_hex(4)})
         width, height = session.size
         note = " ".join(["Live: speak now.", *notes])
-        return json.dumps({"token": token, "width": width, "height": height, "fps": session.fps, "note": note})
+        return json.dumps({"attempt": attempt, "token": token, "width": width, "height": height, "fps": session.fps,
+                           "note": note})  # fmt: skip
 
     def push(self, data) -> dict:
         """``{token, audio, part, last}`` from the page → ``{frames}``, or ``{frames, error}`` when the session
@@ -253,8 +255,9 @@ def build_live_tab(tab: LiveTab, session_styles, style_choices: Callable[[dict],
     def live_stop(data) -> dict:
         return tab.stop(data)
 
-    def live_start(image, style, styles, request: gr.Request) -> str:
-        return tab.start(image, style, styles, request.session_hash)
+    def live_start(image, style, styles, request: gr.Request, event: gr.EventData) -> str:
+        attempt = event._data.get("attempt") if isinstance(event._data, dict) else None  # the page's Start number
+        return tab.start(image, style, styles, request.session_hash, attempt if isinstance(attempt, int) else None)
 
     with gr.Row():
         with gr.Column():

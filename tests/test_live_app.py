@@ -63,7 +63,7 @@ def test_a_third_session_is_refused_in_one_sentence_when_the_limit_is_two():
     assert message.count(".") == 1 and "\n" not in message
     tab = LiveTab(sessions, lambda image, style, styles: (CountingSession(), []))
     answer = json.loads(tab.start("portrait.png", None, {}, "visitor d"))
-    assert set(answer) == {"error", "nonce"} and answer["error"] == message
+    assert set(answer) == {"attempt", "error", "nonce"} and answer["error"] == message
     assert len(sessions) == 2
 
 
@@ -126,8 +126,8 @@ def test_the_page_gets_jpeg_frames_with_their_sound_and_the_end_flushes_the_rest
         return made[-1], ["Several faces: the largest is used."]
 
     tab = LiveTab(LiveSessions(limit=2), open_session)
-    answer = json.loads(tab.start("portrait.png", None, {}, "visitor a"))
-    assert (answer["width"], answer["height"], answer["fps"]) == (64, 48, 25)
+    answer = json.loads(tab.start("portrait.png", None, {}, "visitor a", attempt=3))
+    assert (answer["attempt"], answer["width"], answer["height"], answer["fps"]) == (3, 64, 48, 25)
     assert "Several faces" in answer["note"]
     loud = tab.push({"token": answer["token"], "audio": pcm(0.1)})
     assert [frame["index"] for frame in loud["frames"]] == [0, 1] and "error" not in loud
