@@ -196,7 +196,7 @@ function show() {
       draw.drawImage(latest.bitmap, 0, 0, view.width, view.height);
       run.shown += 1;
       run.shownTimes.push(now);
-      if (run.shownTimes.length > 26) run.shownTimes.shift();
+      if (run.shownTimes.length > 51) run.shownTimes.shift();
       if (latest.heard !== null) run.delays.push(now - latest.heard);
       if (run.delays.length > 50) run.delays.shift();
       if (window.styleheadLiveLog) window.styleheadLiveLog.push(record(latest, now));  // a test's or benchmark's
@@ -216,7 +216,7 @@ function record(frame, shown) {
 }
 
 function report() {
-  const times = run.shownTimes, seconds = (times[times.length - 1] - times[0]) / 1000;  // the last 25 frames
+  const times = run.shownTimes, seconds = (times[times.length - 1] - times[0]) / 1000;  // the last 50 frames
   const sorted = [...run.delays].sort((a, b) => a - b);
   const delay = sorted.length ? sorted[Math.floor(sorted.length / 2)] : NaN;
   say(`Live: ${((times.length - 1) / seconds).toFixed(0)} frames a second, ${delay.toFixed(0)} ms behind the sound.`);
