@@ -187,6 +187,80 @@ def cmd_animate(args: argparse.Namespace) -> None:
         print(f"contact sheet: {result.contact_sheet}")
 
 
+def cmd_live(args: argparse.Namespace) -> None:
+    """Live: the portrait speaks what the microphone (or --audio, played in real time) hears, 0.5 s behind it.
+
+    The frames go to an mp4 as they are made (-o), and/or as raw RGB frames on stdout (--raw), which
+    a player or a virtual camera can read, e.g. `... --raw | ffplay -f rawvideo -pixel_format rgb24
+    -video_size 256x256 -framerate 25 -`, or ffmpeg into a v4l2loopback device. Ctrl-C ends a
+    microphone session and keeps what was made.
+    """
+    import time
+
+    import numpy as np
+
+    from stylehead.live.recording import LiveRecording
+    from stylehead.live.sources import file_packets, microphone_packets
+    from stylehead.media import check_writable
+    from stylehead.pipeline import StyleHeadPipeline
+
+    if args.output is None and not args.raw:
+        raise StyleheadError("Say where the frames go: -o OUT.mp4 (written as they are made), --raw (RGB frames on "
+                             "stdout, for a player or a virtual camera), or both.")  # fmt: skip
+    if args.raw and sys.stdout.isatty():
+        raise StyleheadError("--raw writes video frames to stdout; pipe it into a player (see --help), not a terminal.")
+    import torch
+
+    # a live session's models run on a few frames at a time: one thread is faster than two, and far faster
+    # when the cores are busy with other work (docs/live.md)
+    torch.set_num_threads(1)
+    options = from_arguments(args)
+    inputs = (Path(args.image),) + ((Path(args.audio),) if args.audio else ())
+    output = check_writable(args.output, args.overwrite, inputs, (".mp4",)) if args.output else None
+    pipeline = StyleHeadPipeline.from_pretrained(args.weights)
+    session = pipeline.live_session(args.image, options, style=args.style)
+    for note in session.notes:
+        print(f"note: {note}", file=sys.stderr)
+    packets = (file_packets(args.audio, paced=not args.no_pace, max_seconds=args.max_seconds) if args.audio
+               else microphone_packets(args.max_seconds))  # fmt: skip
+    width, height = session.size
+    print(f"live: {width}x{height} at {session.fps:g} fps, each frame {session.lookahead_seconds:.2f} s behind its "
+          f"sound; {'playing ' + Path(args.audio).name if args.audio else 'listening (Ctrl-C ends)'}", file=sys.stderr)
+    recording = LiveRecording(output, session.fps, args.overwrite) if output is not None else None
+    late: list[float] = []
+    started = time.perf_counter()
+
+    def emit(frames) -> None:
+        now = time.perf_counter() - started
+        for frame in frames:
+            late.append(now - frame.time)
+            if recording is not None:
+                recording.write(frame)
+            if args.raw:
+                sys.stdout.buffer.write(frame.image.tobytes())
+        if args.raw and frames:
+            sys.stdout.buffer.flush()
+
+    try:
+        try:
+            for packet in packets:
+                emit(session.push(packet))
+        except KeyboardInterrupt:
+            if args.audio:  # a file that is stopped is not finished: nothing is kept
+                raise
+        emit(session.finish())
+        if recording is not None:
+            recording.commit()
+    finally:
+        if recording is not None:
+            recording.close()
+    if late:
+        behind = np.asarray(late) if not args.no_pace else None
+        timing = (f"; frames came {np.median(behind):.2f} s (median) to {behind.max():.2f} s (most) after their sound"
+                  if behind is not None else "")  # fmt: skip
+        print(f"{len(late)} frames{timing}" + (f" -> {output}" if output else ""), file=sys.stderr)
+
+
 def cmd_batch(args: argparse.Namespace) -> None:
     """Animate every job of a manifest (CSV or JSON Lines: image, audio, optional style, output and controls), the
     models loaded once. A job that fails is recorded and the batch goes on; running the same command again
@@ -474,6 +548,7 @@ def cmd_benchmark_speed(args: argparse.Namespace) -> None:
 
 
 MOTION_OPTIONS = ("head_motion_scale", "mouth_scale", "blink_rate", "still", "seed", "temperature")
+LIVE_OPTIONS = (*MOTION_OPTIONS, "style_strength", "fps", "size", "mode")  # every option but the renderer
 
 
 def _add_max_seconds(parser: argparse.ArgumentParser) -> None:
@@ -534,6 +609,22 @@ def build_parser() -> argparse.ArgumentParser:
                          help="do not write <output>.contact.jpg, a sheet of 12 frames")  # fmt: skip
     _add_weights_and_overwrite(animate, "the output files")
     animate.set_defaults(run=cmd_animate)
+
+    live = commands.add_parser("live", help="live: microphone (or a file in real time) -> frames as they are made",
+                               description=cmd_live.__doc__,
+                               formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    live.add_argument("--image", required=True, help="a portrait photo with one face (jpg, png, webp, bmp)")
+    live.add_argument("--audio", help="stream this file instead of the microphone (wav, mp3, flac, ogg, m4a, video)")
+    live.add_argument("--no-pace", action="store_true", help="with --audio: push it as fast as it is drawn, not in "
+                      "real time")  # fmt: skip
+    live.add_argument("--style", help="a preset name, a style pack, a reference video to learn, or a Hub repo id")
+    live.add_argument("-o", "--output", help="the .mp4 to write the frames and their sound to, as they are made")
+    live.add_argument("--raw", action="store_true", help="write raw RGB24 frames to stdout (for a player or a "
+                      "virtual camera)")  # fmt: skip
+    add_arguments(live, LIVE_OPTIONS, defaults={"size": "256", "fps": 25})
+    _add_max_seconds(live)
+    _add_weights_and_overwrite(live, "the output file")
+    live.set_defaults(run=cmd_live)
 
     batch = commands.add_parser("batch", help="animate every job of a CSV or JSON Lines manifest (resumable)",
                                 description=cmd_batch.__doc__)  # fmt: skip

@@ -141,11 +141,15 @@ def bounded_number(kind: type, low: float, high: float) -> Callable[[str], float
     return parse
 
 
-def add_arguments(parser: argparse.ArgumentParser, names: tuple[str, ...] | None = None) -> None:
-    """Add the options (all, or ``names``) to ``parser`` as ``--head-motion-scale`` … flags."""
+def add_arguments(parser: argparse.ArgumentParser, names: tuple[str, ...] | None = None,
+                  defaults: dict[str, Any] | None = None) -> None:  # fmt: skip
+    """Add the options (all, or ``names``) to ``parser`` as ``--head-motion-scale`` … flags; ``defaults``
+    replaces some options' defaults for this command."""
     for spec in option_specs():
         if names is not None and spec.name not in names:
             continue
+        if defaults and spec.name in defaults:
+            spec = dataclasses.replace(spec, default=defaults[spec.name])
         if spec.kind is bool:
             parser.add_argument(spec.flag, action="store_true", help=spec.help)
             continue

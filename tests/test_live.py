@@ -191,3 +191,21 @@ def test_motion_stream_applies_the_controls(pipeline, example_audio):
     assert len(motion) == 120
     assert np.abs(motion.pose).max() == 0
     assert np.abs(motion.displacement).max() == 0
+
+
+def test_live_frames_are_the_offline_frames_where_the_motion_is_the_same(pipeline, example_audio, tmp_path):
+    """Blinks, head and framing are drawn exactly as offline; the mouth differs only by the live speech features."""
+    audio = example_audio[: 16_000 * 4]
+    controls = dict(size="256", fps=25, still=True, seed=3, blink_rate=40.0)
+    offline = pipeline(EXAMPLE_PORTRAIT, audio, tmp_path / "offline.mp4", mouth_scale=0.0, **controls)
+    live = list(pipeline.stream(EXAMPLE_PORTRAIT, [audio[i : i + 320] for i in range(0, len(audio), 320)],
+                                mouth_scale=0.0, **controls))  # fmt: skip
+    assert len(live) == len(offline.landmarks) == 100
+    np.testing.assert_allclose(np.stack([f.landmarks for f in live]), offline.landmarks, atol=1e-3)
+    assert np.ptp(offline.landmarks[:, 37, 1]) > 2  # the eyes did blink: the comparison saw them move
+    talking = pipeline(EXAMPLE_PORTRAIT, audio, tmp_path / "talking.mp4", **controls)
+    live = np.stack([f.landmarks for f in pipeline.stream(EXAMPLE_PORTRAIT, [audio], **controls)])
+    difference = np.linalg.norm(live - talking.landmarks, axis=-1)  # pixels, in a 256-pixel frame
+    generated = np.isin(np.arange(68), pipeline.motion_model.points)  # mouth, jaw and eyes: the generator's
+    assert difference[:, ~generated].max() < 0.01  # nothing else moves differently
+    assert np.median(difference[:, generated]) < 1.0 and difference.max() < 6.0

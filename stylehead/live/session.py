@@ -32,6 +32,7 @@ class LiveFrame:
     index: int  # 0, 1, 2, ... at the session's frame rate
     time: float  # seconds of audio from the session's start to this frame's start
     audio: np.ndarray  # (n,) float32 16 kHz: the sound that goes with this frame
+    landmarks: np.ndarray  # (68, 2) float32: where the face's landmarks were drawn, in the frame's pixels
 
 
 class LiveSession:
@@ -95,7 +96,8 @@ class LiveSession:
         for row, n in enumerate(indices):
             image = self.renderer.render(targets.landmarks[row], targets.head[row]).copy()
             start, stop = round(n * SAMPLE_RATE / self.fps), round((n + 1) * SAMPLE_RATE / self.fps)
-            frames.append(LiveFrame(image, n, start / SAMPLE_RATE, self.motion.buffer.read(start, stop)))
+            frames.append(LiveFrame(image, n, start / SAMPLE_RATE, self.motion.buffer.read(start, stop),
+                                    targets.landmarks[row].copy()))  # fmt: skip
         self.index = indices[-1] + 1
         self._trim(int(np.floor(self.index * FPS / self.fps)))
         return frames
