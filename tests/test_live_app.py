@@ -235,3 +235,18 @@ def test_two_live_sessions_at_once_give_each_visitor_the_frames_it_would_get_alo
         assert len(together[name]) == len(alone[name]) > 30  # 1.5 s at 25 fps
         assert all(np.array_equal(x, y) for x, y in zip(together[name], alone[name], strict=True))
     assert not np.array_equal(alone["a"][20], alone["b"][20])  # different sounds, different mouths
+
+
+def test_start_answers_one_sentence_for_no_face_and_a_note_for_several(monkeypatch, portrait, tmp_path):
+    import app
+    from stylehead.media.image import write_image
+
+    monkeypatch.setattr(app, "LIVE", LiveTab(LiveSessions(limit=2), app.open_live_session))
+    wall = write_image(tmp_path / "wall.png", np.full((300, 300, 3), 140, np.uint8))
+    answer = json.loads(app.LIVE.start(str(wall), app.NO_STYLE, {}, "visitor a"))
+    assert answer["error"] == ("No face was found in wall.png; use a clear, well-lit photo where one face looks at "
+                               "the camera.")  # fmt: skip
+    two = write_image(tmp_path / "two.png", np.concatenate([portrait, portrait[::2, ::2].repeat(2, 0).repeat(2, 1)], 1))
+    answer = json.loads(app.LIVE.start(str(two), app.NO_STYLE, {}, "visitor a"))
+    assert answer["token"] and "2 faces were found in two.png; the largest one is animated." in answer["note"]
+    assert len(app.LIVE.sessions) == 1
