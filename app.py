@@ -31,6 +31,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from live_app import LiveSessions, LiveTab, build_live_tab
 from stylehead.errors import StyleheadError
 from stylehead.hub import resolve_weights
 from stylehead.options import AnimateOptions, option_specs
@@ -60,6 +61,7 @@ class AppLimits:
     queue_size: int = field(default_factory=lambda: int(_env("STYLEHEAD_QUEUE_SIZE", 16)))  # then "queue full"
     keep_minutes: float = field(default_factory=lambda: _env("STYLEHEAD_KEEP_MINUTES", 30))
     max_kept_requests: int = field(default_factory=lambda: int(_env("STYLEHEAD_MAX_KEPT_REQUESTS", 64)))
+    max_live_sessions: int = field(default_factory=lambda: int(_env("STYLEHEAD_MAX_LIVE_SESSIONS", 2)))  # Live tab
 
 
 LIMITS = AppLimits()
@@ -349,6 +351,24 @@ def show_style(choice, session_styles):
         return _gallery(load_style(path, get_pipeline().style_models))
 
 
+def open_live_session(image, style, session_styles):
+    """The Live tab's Start: portrait + style → a stylehead LiveSession (256×256 crop, 25 fps) and notes for the
+    visitor; a wrong input raises StyleheadError with one sentence."""
+    image = _path(image)
+    _check_choice(style, "The style", str)
+    _check_image(image)
+    chosen = _resolve_style(style, dict(session_styles or {}))
+    session = get_pipeline().live_session(image, style=chosen, size="256", mode="crop", fps=25)
+    return session, list(getattr(session, "notes", []))
+
+
+def close_live_session(request: gr.Request) -> None:
+    LIVE.sessions.close_visitor(request.session_hash)
+
+
+LIVE = LiveTab(LiveSessions(LIMITS.max_live_sessions, max_seconds=LIMITS.max_audio_seconds), open_live_session)
+
+
 def build_demo() -> gr.Blocks:
     # gradio's own copies of uploads and outputs are removed on the same schedule as the request folders
     keep = max(60, int(60 * LIMITS.keep_minutes))
@@ -405,6 +425,8 @@ def build_demo() -> gr.Blocks:
                 pack_file = gr.File(label="Style pack (.safetensors)", interactive=False)
                 learned_maps = gr.Gallery(label="Style reference images (landmarks)", columns=4, height=200)
                 learned_text = gr.Markdown()
+        with gr.Tab("Live"):
+            build_live_tab(LIVE, session_styles, style_choices, NO_STYLE, EXAMPLES / "portrait.png")
         for trigger in (image.change, mode.change, size.change):
             trigger(preview, [image, mode, size], first_frame, api_visibility="private", preprocess=False)
         style.change(show_style, [style, session_styles], references, api_visibility="private")
@@ -419,6 +441,7 @@ def build_demo() -> gr.Blocks:
         learn.click(learn_style, [reference, name, session_styles],
                     [pack_file, learned_maps, learned_text, session_styles, style], api_name="learn_style",
                     preprocess=False)  # fmt: skip
+        demo.unload(close_live_session)  # the tab was closed: its live session ends at once
     demo.queue(max_size=LIMITS.queue_size, default_concurrency_limit=LIMITS.concurrency)
     return demo
 

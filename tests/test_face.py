@@ -184,3 +184,18 @@ def test_a_tilted_head_is_found_and_a_face_on_its_side_is_refused_saying_which_w
     for quarter, way in ((1, "clockwise"), (3, "anticlockwise")):
         with pytest.raises(NoFaceError, match=f"lies on its side; turn the picture a quarter turn {way} "):
             find_face(np.ascontiguousarray(np.rot90(portrait, quarter)), "sideways.png")
+
+
+def test_faces_are_found_from_several_threads_at_once(portrait_path):
+    """dlib's detectors abort the process when two threads use them at once ("munmap_chunk(): invalid pointer"):
+    the web app finds faces for several visitors in its threads (the Live tab's Start beside a video)."""
+    import subprocess
+    import sys
+
+    code = ("import threading\nfrom stylehead.face.detection import find_face\nfrom stylehead.media import read_image\n"
+            f"image = read_image({str(portrait_path)!r})\n"
+            "def work():\n    for _ in range(4):\n        assert find_face(image).num_faces == 1\n"
+            "threads = [threading.Thread(target=work) for _ in range(3)]\n"
+            "[t.start() for t in threads]\n[t.join() for t in threads]\nprint('found')\n")  # fmt: skip
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and result.stdout.strip() == "found", result.stderr[-2000:]

@@ -8,6 +8,7 @@ The 68-point model was trained on iBUG 300-W, which is licensed for non-commerci
 
 import functools
 import importlib.util
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +74,11 @@ def model_path(name: str) -> Path:
     return path
 
 
+# dlib's detectors are not safe to call from two threads at once (two find_face calls in parallel abort the
+# process: "munmap_chunk(): invalid pointer"); a web app serving several visitors calls them from its threads
+DLIB_LOCK = threading.Lock()
+
+
 @functools.cache
 def _hog_detector():
     import dlib
@@ -119,7 +125,8 @@ def _resize(image: np.ndarray, factor: float) -> np.ndarray:
 
 def detect_hog(gray: np.ndarray, upsample: int = 0, threshold: float = 0.0) -> list[FaceBox]:
     """Run dlib's HOG detector on a gray image; boxes in that image's pixels, best first."""
-    rects, scores, _ = _hog_detector().run(gray, upsample, threshold)
+    with DLIB_LOCK:
+        rects, scores, _ = _hog_detector().run(gray, upsample, threshold)
     boxes = [FaceBox(r.left(), r.top(), r.right(), r.bottom(), float(s)) for r, s in zip(rects, scores, strict=True)]
     return sorted(boxes, key=lambda b: -b.score)
 
@@ -148,7 +155,8 @@ def detect_faces(image: np.ndarray, use_cnn: bool = True, small_faces: bool = Tr
         rgb = small if small.ndim == 3 else np.repeat(small[..., None], 3, axis=2)
         cnn_factor = min(1.0, 400 / max(rgb.shape[:2]))
         rgb = _resize(rgb, cnn_factor) if cnn_factor < 1 else rgb
-        found = _cnn_detector()(np.ascontiguousarray(rgb), 1 if max(rgb.shape[:2]) < 300 else 0)
+        with DLIB_LOCK:
+            found = _cnn_detector()(np.ascontiguousarray(rgb), 1 if max(rgb.shape[:2]) < 300 else 0)
         scale = 1 / (factor * cnn_factor)
         boxes = [
             _cnn_to_hog_box(FaceBox(d.rect.left(), d.rect.top(), d.rect.right(), d.rect.bottom(), d.confidence)).scaled(
@@ -173,7 +181,8 @@ def _cnn_confirms(image: np.ndarray, box: FaceBox) -> bool:
     if window.ndim == 2:
         window = np.repeat(window[..., None], 3, axis=2)
     window = _resize(window, 100 / max(box.width, 1.0))  # the face ~100 px: above MMOD's 80 px window
-    return len(_cnn_detector()(np.ascontiguousarray(window), 0)) > 0
+    with DLIB_LOCK:
+        return len(_cnn_detector()(np.ascontiguousarray(window), 0)) > 0
 
 
 def _cnn_to_hog_box(box: FaceBox) -> FaceBox:
@@ -208,7 +217,8 @@ def predict_landmarks(gray: np.ndarray, box: FaceBox) -> np.ndarray:
     import dlib
 
     rect = dlib.rectangle(round(box.left), round(box.top), round(box.right), round(box.bottom))
-    shape = _shape_predictor()(gray, rect)
+    with DLIB_LOCK:
+        shape = _shape_predictor()(gray, rect)
     return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
 
 
