@@ -124,7 +124,7 @@ def onset_delays(run: Run, events: list[tuple[str, int]]) -> dict[str, list[floa
             continue
         rest, peak = float(np.median(before)), float(gaps[after].max())
         if peak - rest < 0.02:  # the mouth did not open for this sound
-            delays.setdefault(kind + ", the mouth stayed shut", []).append(np.nan)
+            delays.setdefault(kind + "_mouth_shut", []).append(np.nan)
             continue
         opened = np.flatnonzero(after & (gaps > rest + 0.25 * (peak - rest)))
         delays.setdefault(kind, []).append(float(emitted[opened[0]] - onset))
