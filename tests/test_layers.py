@@ -13,6 +13,7 @@ LAYERS = (
     ("motion",),
     ("render",),
     ("style",),
+    ("live",),
     ("pipeline",),
     ("batch",),
     ("evaluation",),
