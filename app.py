@@ -353,11 +353,16 @@ def show_style(choice, session_styles):
 
 def open_live_session(image, style, session_styles):
     """The Live tab's Start: portrait + style → a stylehead LiveSession (256×256 crop, 25 fps) and notes for the
-    visitor; a wrong input raises StyleheadError with one sentence."""
+    visitor; a wrong input raises StyleheadError with one sentence. The style list also takes a Hub repo id
+    typed into it (``owner/name``), as the Animate tab's Hub field does."""
+    from stylehead.style.sharing import HubStyle
+
     image = _path(image)
     _check_choice(style, "The style", str)
     _check_image(image)
-    chosen = _resolve_style(style, dict(session_styles or {}))
+    listed = not style or style == NO_STYLE or str(style).startswith("learned: ") or style in preset_names()
+    hub = None if listed or HubStyle.parse(str(style).strip()) is None else str(style).strip()
+    chosen = _resolve_style(None if hub else style, dict(session_styles or {}), hub)
     session = get_pipeline().live_session(image, style=chosen, size="256", mode="crop", fps=25)
     return session, list(getattr(session, "notes", []))
 

@@ -263,7 +263,9 @@ def build_live_tab(tab: LiveTab, session_styles, style_choices: Callable[[dict],
         with gr.Column():
             portrait = gr.Image(label="Portrait (one face)", type="filepath", sources=["upload", "clipboard"],
                                 elem_id="live_portrait")  # fmt: skip
-            style = gr.Dropdown(style_choices({}), value=no_style, label="Style", elem_id="live_style")
+            style = gr.Dropdown(style_choices({}), value=no_style, label="Style", elem_id="live_style",
+                                allow_custom_value=True,  # a Hub repo id may be typed in
+                                info="a preset, one learned in this session, or a Hub repo id")  # fmt: skip
             gr.Examples([[str(example)]], [portrait])
         with gr.Column():
             live = gr.HTML("", html_template=LIVE_HTML, css_template=LIVE_CSS, js_on_load=LIVE_JS.read_text(),

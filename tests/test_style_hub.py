@@ -295,3 +295,20 @@ def test_publish_presets_writes_one_repo_per_preset_and_uploads_nothing_by_defau
     assert "earlier run" not in card.text
     assert (output / "sad" / "style.safetensors").read_bytes() == (PRESETS / "sad.safetensors").read_bytes()
     assert (output / "sad" / "preview.jpg").read_bytes() == (PRESETS / "sad.jpg").read_bytes()  # the card's picture
+
+
+def test_the_live_tab_takes_a_style_from_the_hub_typed_into_its_list(offline_cache, portrait_path):
+    pytest.importorskip("gradio")
+    import json
+
+    import app
+    from live_app import LiveSessions, LiveTab
+
+    tab = LiveTab(LiveSessions(limit=2), app.open_live_session)
+    answer = json.loads(tab.start(str(portrait_path), " someone/calm-style ", {}, "visitor a"))
+    assert "token" in answer, answer
+    tab.stop({"token": answer["token"]})
+    refused = json.loads(tab.start(str(portrait_path), "someone/garbled-style", {}, "visitor a"))
+    assert refused["error"].startswith("The Hub style someone/garbled-style")
+    crafted = json.loads(tab.start(str(portrait_path), "/etc/passwd", {}, "visitor a"))  # never read as a path
+    assert crafted["error"].startswith("There is no style")
