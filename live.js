@@ -72,29 +72,67 @@ async function begin() {
     finish(`${what}: ${err.message}.`);
     return;
   }
+  const starting = run;
+  starting.toRate = resampler(ctx.sampleRate);
+  starting.node = await tapNode(ctx, heard);
+  if (run !== starting) return;  // stopped meanwhile
   stopButton.disabled = false;
   trigger("click", { attempt: run.attempt });  // the server checks the portrait and style, answers in props.value
+}
+
+// An AudioWorklet processor that hands the page blocks of 1024 samples (the audio thread never waits on the page).
+const TAP = `class StyleheadTap extends AudioWorkletProcessor {
+  constructor() { super(); this.block = new Float32Array(1024); this.filled = 0; }
+  process(inputs) {
+    const input = inputs[0] && inputs[0][0];
+    for (let at = 0; input && at < input.length;) {
+      const n = Math.min(input.length - at, this.block.length - this.filled);
+      this.block.set(input.subarray(at, at + n), this.filled);
+      this.filled += n; at += n;
+      if (this.filled === this.block.length) { this.port.postMessage(this.block.slice()); this.filled = 0; }
+    }
+    return true;
+  }
+}
+registerProcessor("stylehead-tap", StyleheadTap);`;
+
+async function tapNode(ctx, onBlock) {
+  // AudioWorklet where the page may use it (a secure page: https or localhost); ScriptProcessor elsewhere
+  if (ctx.audioWorklet && window.AudioWorkletNode) {
+    try {
+      const url = URL.createObjectURL(new Blob([TAP], { type: "application/javascript" }));
+      await ctx.audioWorklet.addModule(url);
+      URL.revokeObjectURL(url);
+      const node = new AudioWorkletNode(ctx, "stylehead-tap", { channelCount: 1, channelCountMode: "explicit" });
+      node.port.onmessage = (event) => onBlock(event.data);
+      return node;
+    } catch (err) {
+      console.warn("AudioWorklet unavailable, using ScriptProcessor:", err);
+    }
+  }
+  const node = ctx.createScriptProcessor(1024, 1, 1);
+  node.onaudioprocess = (event) => onBlock(event.inputBuffer.getChannelData(0));
+  return node;
+}
+
+function heard(block) {
+  // a block of captured sound: to 16 kHz, queued for the next request
+  if (!run || !run.token || run.ended) return;
+  const samples = run.toRate(block);
+  run.pending.push(samples);
+  run.pendingLength += samples.length;
+  run.captured += samples.length;
+  run.marks.push([run.captured, performance.now()]);  // when each sample was heard
+  if (run.marks.length > 400) run.marks.splice(0, 100);
+  run.send();
 }
 
 function capture() {
   // the audio clock paces everything: a file plays into the graph in real time, silently
   const { ctx } = run;
-  const node = ctx.createScriptProcessor(1024, 1, 1);
-  const toRate = resampler(ctx.sampleRate);
-  node.onaudioprocess = (event) => {
-    if (!run || !run.token || run.ended) return;
-    const samples = toRate(event.inputBuffer.getChannelData(0));
-    run.pending.push(samples);
-    run.pendingLength += samples.length;
-    run.captured += samples.length;
-    run.marks.push([run.captured, performance.now()]);  // when each sample was heard
-    if (run.marks.length > 400) run.marks.splice(0, 100);
-    run.send();
-  };
   const mute = ctx.createGain();
   mute.gain.value = 0;
-  run.source.connect(node).connect(mute).connect(ctx.destination);
-  run.node = node;
+  run.source.connect(run.node).connect(mute).connect(ctx.destination);
   if (run.source.start) run.source.start();
 }
 

@@ -96,6 +96,8 @@ def browser(tmp_path, speech_path):
 
 def open_live_tab(browser, url: str, portrait: Path):
     page = browser.new_page()
+    page.console_lines = []  # what the page logs (live.js says when it cannot use an AudioWorklet)
+    page.on("console", lambda message: page.console_lines.append(message.text))
     page.set_default_timeout(240_000)
     page.add_init_script("window.styleheadLiveLog = [];")
     page.goto(url)
@@ -148,6 +150,7 @@ def test_the_portrait_talks_back_to_the_microphone_and_stop_frees_the_slot(live_
     page.screenshot(path=str(shot), full_page=True)
     print(f"screenshot of the Live tab: {shot}")
     assert status(page).startswith("Live:")
+    assert not any("AudioWorklet unavailable" in line for line in page.console_lines), page.console_lines
 
     other = open_live_tab(browser, live_url, portrait_path)  # a second visitor while the only slot is taken
     other.locator("#live .live-start").click()
