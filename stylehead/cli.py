@@ -9,6 +9,7 @@ Anything else is a bug and is reported as one.
 
 import argparse
 import functools
+import inspect
 import signal
 import sys
 import threading
@@ -611,7 +612,7 @@ def build_parser() -> argparse.ArgumentParser:
     animate.set_defaults(run=cmd_animate)
 
     live = commands.add_parser("live", help="live: microphone (or a file in real time) -> frames as they are made",
-                               description=cmd_live.__doc__,
+                               description=inspect.cleandoc(cmd_live.__doc__),
                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     live.add_argument("--image", required=True, help="a portrait photo with one face (jpg, png, webp, bmp)")
     live.add_argument("--audio", help="stream this file instead of the microphone (wav, mp3, flac, ogg, m4a, video)")

@@ -273,6 +273,9 @@ class StyleHeadPipeline:
         if options.renderer != "warp":
             raise StyleheadError("A live session draws with the warp renderer; the neural one is too slow for live "
                                  "video on a CPU. Leave the renderer at warp.")  # fmt: skip
+        if options.size == "original":
+            raise StyleheadError("A live session draws 256- or 512-pixel frames (a photo's own size is too slow to "
+                                 "draw 25 times a second); choose size 256 or 512.")  # fmt: skip
         notes: list[str] = []
         frames, pack = self._prepare(image, options, style, max_output_pixels, style_progress, notes, {},
                                      time.perf_counter())  # fmt: skip

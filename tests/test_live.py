@@ -178,11 +178,13 @@ def test_stream_yields_the_frames_of_a_session(pipeline, example_audio):
     assert [f.index for f in frames] == list(range(50))
 
 
-def test_a_live_session_refuses_the_neural_renderer_in_one_sentence(pipeline):
+def test_a_live_session_refuses_the_neural_renderer_and_a_photos_own_size_in_one_sentence(pipeline):
     from stylehead.errors import StyleheadError
 
     with pytest.raises(StyleheadError, match="warp renderer"):
         pipeline.live_session(EXAMPLE_PORTRAIT, renderer="neural")
+    with pytest.raises(StyleheadError, match="choose size 256 or 512"):
+        pipeline.live_session(EXAMPLE_PORTRAIT, size="original")
 
 
 def test_motion_stream_applies_the_controls(pipeline, example_audio):
