@@ -40,7 +40,8 @@ class Peaks:
     series: list[tuple[float, int, int]] = field(default_factory=list)  # (seconds, memory, temp bytes)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (for an app started on it)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -113,7 +114,7 @@ def run_load(requests: int = 20, clients: int = 4, queue_size: int = 16, concurr
         (scratch / "inputs").mkdir()
         (scratch / "app").mkdir()
         inputs = make_inputs(scratch / "inputs", requests)
-        port = _free_port()
+        port = free_port()
         started = time.perf_counter()
         process = start_app(port, scratch / "app", queue_size, concurrency)
         startup = time.perf_counter() - started

@@ -10,7 +10,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from benchmarks.app_load import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -52,9 +53,7 @@ def speech_bursts_wav(path: Path, speech: Path, bursts: int = 8) -> Path:
 @pytest.fixture(scope="module")
 def live_url(tmp_path_factory):
     """``python app.py`` on a free port, allowing one live session at a time."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1",
            "STYLEHEAD_MAX_LIVE_SESSIONS": "1", "TMPDIR": str(tmp_path_factory.mktemp("app_tmp"))}  # fmt: skip
     log = open(tmp_path_factory.mktemp("app_log") / "app.log", "w+")  # noqa: SIM115 (read back on failure)

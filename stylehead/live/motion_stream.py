@@ -11,7 +11,8 @@ half its smoothing).
 import numpy as np
 import torch
 
-from stylehead.audio.features import FPS, log_mel
+from stylehead.audio.features import FPS, SAMPLE_RATE, log_mel
+from stylehead.audio.inputs import stack_inputs
 from stylehead.errors import StyleheadError
 from stylehead.live.audio_stream import AudioBuffer, MelStream, SpeechStream
 from stylehead.live.mouth_stream import MouthStream
@@ -45,9 +46,7 @@ class MotionStream:
         self.done = 0  # 60-fps frames given out
         self.blinks = BlinkSchedule(controls.blinks or BlinkConfig(), FPS, np.random.default_rng(controls.seed))
         self.pose = self._pose_stream(warm_up_audio)
-        smoothing = model.generators[0].config.smoothing
-        self.lookahead_frames = (speech_lookahead if self.speech else 0) + model.generators[0].config.delay + int(
-            3 * smoothing + 0.5)  # fmt: skip
+        self.lookahead_frames = (speech_lookahead if self.speech else 0) + self.mouth.delay + self.mouth.smoother.radius
 
     def _pose_stream(self, warm_up_audio: np.ndarray | None):
         controls = self.controls
@@ -57,19 +56,14 @@ class MotionStream:
             return ReplayPoseStream(controls.pose_track, controls.pose_std, controls.pose_speed, controls.seed,
                                     controls.head_motion_scale)  # fmt: skip
         config = self.model.head_pose.config
-        audio = warm_up_audio if warm_up_audio is not None else np.zeros(int(CALIBRATION_SECONDS * 16_000), np.float32)
-        audio = audio[: int(CALIBRATION_SECONDS * 16_000)]
-        mel = log_mel(torch.from_numpy(np.asarray(audio, np.float32))).numpy()
-        mel = mel[: len(mel) // 2 * 2].reshape(-1, 160)[config.audio_lookahead :]
+        samples = int(CALIBRATION_SECONDS * SAMPLE_RATE)
+        audio = warm_up_audio[:samples] if warm_up_audio is not None else np.zeros(samples, np.float32)
+        mel = log_mel(torch.from_numpy(np.asarray(audio, np.float32)))
+        mel = stack_inputs(("mel",), {"mel": mel}).numpy()[config.audio_lookahead :]  # two mel frames a row
         std = controls.pose_std if controls.pose_std is not None else config.default_pose_std
         speed = controls.pose_speed if controls.pose_speed is not None else config.default_pose_speed
         return SampledPoseStream(self.model.head_pose, mel, std, speed, controls.temperature, controls.seed,
                                  controls.head_motion_scale)  # fmt: skip
-
-    @property
-    def heard(self) -> int:
-        """60-fps frames of audio received so far."""
-        return int(self.buffer.end / 16_000 * FPS)
 
     def push(self, samples: np.ndarray, final: bool = False) -> Motion:
         """The frames that are final once ``samples`` (16 kHz float32) have come; ``final``: every frame left."""

@@ -24,7 +24,6 @@ class TimeSmoother:
         taps = np.exp(-0.5 * (np.arange(-self.radius, self.radius + 1) / max(sigma, 1e-9)) ** 2)
         self.taps = (taps / taps.sum()).astype(np.float32)
         self.held: np.ndarray | None = None  # the last 2·radius raw frames (with the held first frame before them)
-        self.count = 0  # raw frames received
 
     def push(self, values: np.ndarray, final: bool = False) -> np.ndarray:
         """The smoothed frames that are final once ``values`` have come (all of them when ``final``)."""
@@ -35,7 +34,6 @@ class TimeSmoother:
                 return values
             self.held = np.repeat(values[:1], self.radius, axis=0)  # the first frame held before the start
         window = np.concatenate([self.held, values])
-        self.count += len(values)
         if final:
             window = np.concatenate([window, np.repeat(window[-1:], self.radius, axis=0)])
         ready = len(window) - 2 * self.radius

@@ -16,9 +16,8 @@ import torch
 
 from stylehead.audio.features import FPS
 from stylehead.face.pose import angular_speed
-from stylehead.motion.audio_to_motion import POSE_SMOOTHING_FRAMES, restyle_pose, smooth_pose
+from stylehead.motion.audio_to_motion import POSE_SMOOTHING_FRAMES, reflect, restyle_pose, smooth_pose
 from stylehead.motion.head_pose_model import HeadPoseModel, PoseSampler
-from stylehead.motion.mouth_eye_generator import smooth_in_time
 
 MEAN_SECONDS = 8.0  # time constant of the running mean the sampled motion is centred on
 MAX_RATE = 4.0  # the playing rate is kept within [1/4, 4]
@@ -39,7 +38,7 @@ class SampledPoseStream:
         self.generator = torch.Generator().manual_seed(seed)
         self.temperature = np.asarray(model.config.temperature if temperature is None else temperature, np.float32)
         self.lookahead = model.config.audio_lookahead
-        self.radius = int(3 * max(POSE_SMOOTHING_FRAMES) + 0.5)
+        self.radius = int(4 * max(POSE_SMOOTHING_FRAMES) + 0.5)  # the reach of smooth_pose's Gaussians (4 σ)
         self.mel = np.zeros((0, warm_up.shape[1]), np.float32)  # mel frames received and still needed
         self.mel_offset = 0  # number of the first of them
         self.samples = np.zeros((0, 6), np.float32)  # raw poses sampled (internal frames) and still needed
@@ -58,11 +57,9 @@ class SampledPoseStream:
             self.rate = float(np.clip(speed / current, 1 / MAX_RATE, MAX_RATE)) if current > 1e-6 else 1.0
         self.still = speed is not None and speed <= 0
 
-    @torch.inference_mode()
     def _sample_with(self, mel: np.ndarray) -> np.ndarray:
         """Sample one pose per (160,) mel row (already shifted by the look-ahead)."""
-        condition = self.model.audio(torch.from_numpy(mel).float())
-        layers = [(c(condition) + n.bias).numpy() for c, n in zip(self.model.condition, self.model.now, strict=True)]
+        layers = self.model.layer_conditions(torch.from_numpy(mel))
         noise = torch.randn(len(mel), self.model.config.pose_dim, generator=self.generator).numpy() * self.temperature
         return self.sampler.run(layers, noise)
 
@@ -85,8 +82,7 @@ class SampledPoseStream:
             self.samples = np.concatenate([self.samples, self._sample_with(self.mel[heard])])
         first = max(self.sample_offset, int(np.floor(positions[0])) - self.radius)
         window = self.samples[first - self.sample_offset : last + 1 - self.sample_offset]
-        smoothed = np.stack([smooth_in_time(torch.from_numpy(window[:, c].copy()), sigma).numpy()
-                             for c, sigma in enumerate(POSE_SMOOTHING_FRAMES)], 1)  # fmt: skip
+        smoothed = smooth_pose(window)  # as offline, over the samples these frames read and their neighbours
         index = positions - first
         base = np.minimum(np.floor(index).astype(int), len(smoothed) - 2)
         weight = (index - base)[:, None]
@@ -120,7 +116,7 @@ class ReplayPoseStream:
         self.track = track
         self.period = max(1, 2 * (len(track) - 1))
         self.start = int(np.random.default_rng(seed).integers(self.period))
-        whole = track[_reflect(np.arange(self.period), len(track))] if len(track) > 1 else track
+        whole = track[reflect(np.arange(self.period), len(track))] if len(track) > 1 else track
         restyled = restyle_pose(whole, std, speed)
         # restyle_pose plays the track faster or slower and rescales it: find both from the whole period
         self.mean = whole.mean(0)
@@ -138,16 +134,10 @@ class ReplayPoseStream:
         self.done = max(self.done, stop)
         if self.still:
             return np.zeros((count, 6), np.float32)
-        position = (self.start + frames * self.rate) % self.period
-        position = np.where(position > len(self.track) - 1, self.period - position, position)
+        position = reflect(self.start + frames * self.rate, len(self.track))
         low = np.floor(position).astype(int)
         high = np.minimum(low + 1, len(self.track) - 1)
         weight = (position - low)[:, None]
         pose = self.track[low] * (1 - weight) + self.track[high] * weight
         return ((pose - self.mean) * self.gain * self.scale).astype(np.float32)
 
-
-def _reflect(index: np.ndarray, length: int) -> np.ndarray:
-    period = max(1, 2 * (length - 1))
-    index = index % period
-    return np.where(index > length - 1, period - index, index)

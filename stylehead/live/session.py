@@ -20,7 +20,7 @@ import numpy as np
 
 from stylehead.audio.features import FPS, SAMPLE_RATE
 from stylehead.live.motion_stream import MotionStream
-from stylehead.motion.data import Motion
+from stylehead.motion.data import Motion, motion_at
 from stylehead.render.warp_renderer import WarpRenderer
 
 
@@ -90,7 +90,7 @@ class LiveSession:
             n += 1
         if not indices:
             return []
-        motion = self._resampled(np.asarray(indices) * FPS / self.fps)
+        motion = motion_at(self.source, np.asarray(indices) * FPS / self.fps - self.source_first, self.fps)
         targets = self.renderer.targets(motion)
         frames = []
         for row, n in enumerate(indices):
@@ -112,20 +112,6 @@ class LiveSession:
         displacement = np.concatenate([source.displacement, chunk.displacement])
         self.source = Motion(chunk.points, displacement, np.concatenate([source.pose, chunk.pose]),
                              np.concatenate([source.blink, chunk.blink]))  # fmt: skip
-
-    def _resampled(self, positions: np.ndarray) -> Motion:
-        """The motion at fractional 60-fps frame ``positions`` (held at the last frame past the end)."""
-        source = self.source
-        index = np.clip(positions - self.source_first, 0, len(source) - 1)
-        low = np.floor(index).astype(int)
-        high = np.minimum(low + 1, len(source) - 1)
-        w = (index - low).astype(np.float32)
-
-        def mix(values: np.ndarray) -> np.ndarray:
-            shape = (-1,) + (1,) * (values.ndim - 1)
-            return (values[low] * (1 - w.reshape(shape)) + values[high] * w.reshape(shape)).astype(np.float32)
-
-        return Motion(source.points, mix(source.displacement), mix(source.pose), mix(source.blink), self.fps)
 
     def _trim(self, keep_from: int) -> None:
         """Let go of source frames before ``keep_from`` (memory stays flat over a long session)."""

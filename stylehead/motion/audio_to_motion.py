@@ -193,10 +193,16 @@ def replay_pose(track: np.ndarray, count: int, seed: int = 0) -> np.ndarray:
 def replay_frames(track: np.ndarray, first: int, stop: int, seed: int = 0) -> np.ndarray:
     """Frames ``first`` to ``stop`` of :func:`replay_pose` (a live session plays them a few at a time)."""
     track = np.asarray(track, np.float32)
-    period = max(1, 2 * (len(track) - 1))
-    start = int(np.random.default_rng(seed).integers(period))
-    index = (start + np.arange(first, stop)) % period
-    return track[np.where(index > len(track) - 1, period - index, index)]
+    start = int(np.random.default_rng(seed).integers(max(1, 2 * (len(track) - 1))))
+    return track[reflect(start + np.arange(first, stop), len(track))]
+
+
+def reflect(position: np.ndarray, length: int) -> np.ndarray:
+    """Positions along a track of ``length`` frames played forward and back again (0 … length−1 … 0 …), for
+    whole or fractional positions: how head motion is replayed and played faster or slower."""
+    period = max(1, 2 * (length - 1))
+    position = position % period
+    return np.where(position > length - 1, period - position, position)
 
 
 def restyle_pose(pose: np.ndarray, std: tuple[float, ...] | None, speed: float | None, fps: float = FPS
@@ -216,14 +222,12 @@ def restyle_pose(pose: np.ndarray, std: tuple[float, ...] | None, speed: float |
 
     pose = rescaled(pose)
     frames = np.arange(len(pose))
-    period = 2 * (len(pose) - 1)
     for _ in range(6):  # playing at another rate changes the spread a little, rescaling the speed: settle both
         current = angular_speed(pose, fps)
         if speed is None or current < 1e-6 or abs(current / speed - 1) < 0.02:
             break
         # play the motion faster or slower, reflecting at the ends so every frame has a pose
-        folded = (frames * (speed / current)) % period
-        folded = np.where(folded > len(pose) - 1, period - folded, folded)
+        folded = reflect(frames * (speed / current), len(pose))
         pose = rescaled(np.stack([np.interp(folded, frames, column) for column in pose.T], 1).astype(np.float32))
     return pose
 

@@ -57,17 +57,22 @@ class MotionControls:
 def resample_motion(motion: Motion, fps: float) -> Motion:
     """The same motion at another frame rate (linear interpolation in time)."""
     count = max(1, round(len(motion) * fps / motion.fps))
-    source = np.arange(len(motion)) / motion.fps
-    times = np.minimum(np.arange(count) / fps, source[-1])
+    return motion_at(motion, np.arange(count) * (motion.fps / fps), fps)
+
+
+def motion_at(motion: Motion, positions: np.ndarray, fps: float) -> Motion:
+    """The motion at fractional frame ``positions`` (linear interpolation; held at the last frame past the
+    end), as frames at ``fps``: :func:`resample_motion`, and a live session's frames as their motion comes."""
+    source = np.arange(len(motion))
+    positions = np.minimum(positions, source[-1])
 
     def interpolate(values: np.ndarray) -> np.ndarray:
         flat = values.reshape(len(values), -1)
-        out = np.stack([np.interp(times, source, column) for column in flat.T], axis=1)
-        return out.reshape((count, *values.shape[1:])).astype(np.float32)
+        out = np.stack([np.interp(positions, source, column) for column in flat.T], axis=1)
+        return out.reshape((len(positions), *values.shape[1:])).astype(np.float32)
 
     return Motion(motion.points, interpolate(motion.displacement), interpolate(motion.pose),
                   interpolate(motion.blink[:, None])[:, 0], fps)  # fmt: skip
-
 
 
 def fit_length(motion: Motion, count: int) -> Motion:

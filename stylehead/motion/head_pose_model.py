@@ -140,16 +140,17 @@ class HeadPoseModel(nn.Module, PyTorchModelHubMixin, library_name="stylehead", t
             return torch.zeros(0, self.config.pose_dim)
         lookahead = self.config.audio_lookahead
         padded = torch.cat([audio, audio[-1:].expand(lookahead, -1)])
-        condition = self.audio(padded[lookahead:].float())  # (T, C): frame t hears audio t + lookahead
-        layer_conditions = [(c(condition) + n.bias).numpy() for c, n in zip(self.condition, self.now, strict=True)]
+        layer_conditions = self.layer_conditions(padded[lookahead:])  # frame t hears audio t + lookahead
         noise = torch.randn(count, self.config.pose_dim, generator=generator).numpy()
         noise *= np.asarray(temperature, dtype=np.float32)  # one temperature, or one per pose value
-        return torch.from_numpy(_sample(self, layer_conditions, noise))
+        return torch.from_numpy(PoseSampler(self).run(layer_conditions, noise))
 
-
-def _sample(model: HeadPoseModel, layer_conditions: list[np.ndarray], noise: np.ndarray) -> np.ndarray:
-    """The autoregressive loop of :meth:`HeadPoseModel.generate`, in numpy (one :class:`PoseSampler` run)."""
-    return PoseSampler(model).run(layer_conditions, noise)
+    @torch.inference_mode()
+    def layer_conditions(self, audio: torch.Tensor) -> list[np.ndarray]:
+        """Each layer's (T, 2·residual) audio conditioning (its ``now`` bias included) for (T, D) audio features
+        already aligned with the frames to sample: what :class:`PoseSampler` reads."""
+        condition = self.audio(audio.float())
+        return [(c(condition) + n.bias).numpy() for c, n in zip(self.condition, self.now, strict=True)]
 
 
 class PoseSampler:
