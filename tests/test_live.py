@@ -211,3 +211,14 @@ def test_live_frames_are_the_offline_frames_where_the_motion_is_the_same(pipelin
     generated = np.isin(np.arange(68), pipeline.motion_model.points)  # mouth, jaw and eyes: the generator's
     assert difference[:, ~generated].max() < 0.01  # nothing else moves differently
     assert np.median(difference[:, generated]) < 1.0 and difference.max() < 6.0
+
+
+def test_the_live_head_moves_with_the_spread_the_offline_head_is_given(pipeline, example_audio):
+    """Offline, each clip's sampled head motion is rescaled to the talkers' spread; live, running statistics do it."""
+    target = np.asarray(pipeline.motion_model.head_pose.config.default_pose_std)
+    audio = np.tile(example_audio, 6)[: 16_000 * 60]
+    for seed in (0, 4):  # seed 4's warm-up is far from its later motion: a spread fixed from it gave 2.8x
+        stream = MotionStream(pipeline.motion_model, MotionControls(seed=seed), pipeline.style_models.driving_speech)
+        pose = np.concatenate([stream.push(audio[i : i + 8000]).pose for i in range(0, len(audio), 8000)])
+        ratio = pose[len(pose) // 4 :].std(0) / target  # after the first 15 s
+        assert ratio.min() > 0.6 and ratio.max() < 1.6, ratio

@@ -5,9 +5,10 @@ is sampled over the whole clip after a warm-up on its opening, smoothed, centred
 faster or slower and rescaled so that its spread and mean speed are the style's (or the training
 talkers'): :func:`~stylehead.motion.audio_to_motion.restyle_pose`, which needs the whole clip.
 Live, the same model is sampled autoregressively (:class:`~stylehead.motion.head_pose_model.PoseSampler`)
-after a warm-up on the bundle's driving speech, and the whole-clip steps become fixed ones found
-once at the start on that warm-up speech: a spread scale per value and a playing rate, with a slow
-running mean in place of the clip's mean. A style's replayed head motion is a function of the frame
+after a warm-up on the bundle's driving speech; the clip's mean and spread become running ones (the
+spread's started from the warm-up's), and the playing rate is fixed once from the warm-up. (A spread
+fixed from 20 s of warm-up missed the target by up to 2.8x over two minutes: one sample path's spread
+over 20 s says little about the next one's.) A style's replayed head motion is a function of the frame
 number, so it plays exactly as offline, its spread and speed fixed from the whole track.
 """
 
@@ -20,6 +21,7 @@ from stylehead.motion.audio_to_motion import POSE_SMOOTHING_FRAMES, reflect, res
 from stylehead.motion.head_pose_model import HeadPoseModel, PoseSampler
 
 MEAN_SECONDS = 8.0  # time constant of the running mean the sampled motion is centred on
+SPREAD_SECONDS = 30.0  # time constant of the running spread it is scaled by (slower: no audible "pumping")
 MAX_RATE = 4.0  # the playing rate is kept within [1/4, 4]
 
 
@@ -49,11 +51,12 @@ class SampledPoseStream:
         calibration = self._sample_with(warm_up)
         calibration = smooth_pose(calibration - calibration.mean(0))
         self.mean = np.zeros(6, np.float32)
-        self.gain = np.ones(6, np.float32) if std is None else np.asarray(std, np.float32) / np.maximum(
-            calibration.std(0), 1e-6)  # fmt: skip
+        self.variance = calibration.var(0).astype(np.float32)  # running, started from the warm-up's
+        self.target = None if std is None else np.asarray(std, np.float32)
         self.rate = 1.0
         if speed is not None:
-            current = angular_speed(calibration * self.gain, FPS)
+            gain = 1.0 if std is None else self.target / np.maximum(calibration.std(0), 1e-6)
+            current = angular_speed(calibration * gain, FPS)
             self.rate = float(np.clip(speed / current, 1 / MAX_RATE, MAX_RATE)) if current > 1e-6 else 1.0
         self.still = speed is not None and speed <= 0
 
@@ -89,12 +92,16 @@ class SampledPoseStream:
         pose = smoothed[base] * (1 - weight) + smoothed[base + 1] * weight
         out = np.empty_like(pose)
         decay = np.float32(1.0 / (MEAN_SECONDS * FPS))
-        for row in range(len(pose)):  # centred on a slow running mean, as offline on the clip's mean
+        spread_decay = np.float32(1.0 / (SPREAD_SECONDS * FPS))
+        for row in range(len(pose)):  # centred and scaled on running statistics, as offline on the clip's own
             self.mean += decay * (pose[row] - self.mean)
             out[row] = pose[row] - self.mean
+            self.variance += spread_decay * (out[row] ** 2 - self.variance)
+            if self.target is not None:
+                out[row] *= self.target / np.sqrt(np.maximum(self.variance, 1e-12))
         self.done = stop
         self._forget(first)
-        return (out * self.gain * self.scale).astype(np.float32)
+        return (out * self.scale).astype(np.float32)
 
     def _forget(self, first_needed: int) -> None:
         """Let go of samples and mel frames no later frame reads, so memory stays flat."""
