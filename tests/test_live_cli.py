@@ -46,6 +46,11 @@ def test_live_says_what_it_needs_in_one_sentence(portrait_path, tmp_path):
     assert list(tmp_path.iterdir()) == []
     assert_one_line_error(run_cli("live", "--image", str(portrait_path), "-o", str(tmp_path / "n.mp4"),
                                   "--renderer", "neural"), "renderer")  # fmt: skip
+    junk = tmp_path.parent / "junk.wav"
+    junk.write_bytes(bytes(range(256)) * 200)  # not audio: refused before the session says it is playing
+    assert_one_line_error(run_cli("live", "--image", str(portrait_path), "--audio", str(junk),
+                                  "-o", str(tmp_path / "j.mp4")), "could not be opened")  # fmt: skip
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_live_listens_to_a_microphone(monkeypatch, portrait_path, speech_path, tmp_path, capsys):

@@ -14,8 +14,12 @@ PACKET = 320  # samples (20 ms): what a sound card or a browser delivers at a ti
 
 
 def file_packets(path: str | Path, paced: bool = True, max_seconds: float | None = None) -> Iterator[np.ndarray]:
-    """``path``'s sound in 20 ms packets, each when it would have arrived from a microphone (``paced``) or at once."""
-    samples = read_audio(path, max_seconds=max_seconds)
+    """``path``'s sound in 20 ms packets, each when it would have arrived from a microphone (``paced``) or at once.
+    The file is read at once (:class:`StyleheadError` when it cannot be), then played as the packets are asked for."""
+    return _play(read_audio(path, max_seconds=max_seconds), paced)
+
+
+def _play(samples: np.ndarray, paced: bool) -> Iterator[np.ndarray]:
     start = time.perf_counter()
     for first in range(0, len(samples), PACKET):
         if paced:
