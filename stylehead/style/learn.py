@@ -205,6 +205,7 @@ def _tune_generators(models: StyleModels, driving: _Driving, config: LearnStyleC
     data = StyleData(
         reference=torch.from_numpy((face_points[valid] - rest[None]).astype(np.float32)),
         driving=[motion_model.generator_inputs(g, driving.features) for g in motion_model.generators],
+        anchor=torch.from_numpy(np.ascontiguousarray(driving.generated, np.float32)),
     )
     if driving.audio is not None:
         data.target = torch.from_numpy(displacements(face_points, rest, points))
