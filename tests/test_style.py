@@ -301,6 +301,32 @@ def test_style_statistics_and_their_use_in_motion(speech_path):
     assert np.allclose(motion.pose.std(0), std, rtol=1e-3)
 
 
+def test_a_style_keeps_its_references_brow_raises_but_not_the_trackers_jitter():
+    from stylehead.face.frontal import to_image
+    from stylehead.face.landmarks import interocular_distance
+    from stylehead.face.pose import load_template
+    from stylehead.face.tracking import Track
+    from stylehead.motion.data import BROW_POINTS
+    from stylehead.style.statistics import brow_track
+
+    frames, fps = 300, 30.0
+    rng = np.random.default_rng(0)
+    faces = np.repeat(load_template().points[None].astype(np.float32), frames, 0)
+    iod = float(interocular_distance(faces[:1])[0])
+    raise_ = 0.08 * iod * (np.arange(frames) >= 150)  # the brows go up 0.08 interocular distances at 5 s
+    jitter = rng.normal(0, 0.01 * iod, (frames, len(BROW_POINTS)))  # the tracker's frame-to-frame noise
+    faces[:, list(BROW_POINTS), 1] -= (raise_[:, None] + jitter).astype(np.float32)
+    pose = np.zeros((frames, 6), np.float32)
+    pose[:, 5] = 600
+    track = Track(to_image(faces, pose, (512, 512)), pose, np.ones(frames, bool), fps, (512, 512))
+    brows = brow_track(track)  # 60 fps, interocular distances about the median
+    height = -brows[:, :, 1].mean(1)
+    assert len(brows) == 599
+    assert 0.07 < height[400:].mean() - height[:200].mean() < 0.09  # the raise is kept
+    step = np.abs(np.diff(brows[:, :, 1], axis=0))
+    assert np.median(step) < 0.002  # unsmoothed, the jitter moves a brow about 0.006 between frames
+
+
 # The style transfer network and loss ----------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ rate and duration come from the eyelid gap (:func:`stylehead.motion.blinks.measu
 """
 
 import numpy as np
+from scipy.ndimage import gaussian_filter1d
 
 from stylehead.audio.features import FPS
 from stylehead.errors import StyleheadError
@@ -44,12 +45,15 @@ def pose_track(track: Track, fps: float = FPS) -> np.ndarray:
 
 
 MAX_BROW_MOTION = 0.15  # interocular distances: a brow track beyond this is a tracking glitch, clipped
+BROW_SMOOTHING_FRAMES = 3.0  # Gaussian σ at 60 fps, as the head's rotation (audio_to_motion.POSE_SMOOTHING_FRAMES):
+# brows lifted into the face frame carry the pose estimate's jitter, which replayed raised SLV (docs/decisions.md)
 
 
 def brow_track(track: Track, fps: float = FPS) -> np.ndarray:
     """(N, 10, 3) float32: the reference's brows in the face frame at ``fps``, the same frames as
     :func:`pose_track`, in interocular distances about their median place (their held position is the
-    style's expression, :mod:`stylehead.face.expression`); gaps without a face bridged linearly."""
+    style's expression, :mod:`stylehead.face.expression`); gaps without a face bridged linearly, the
+    pose estimate's jitter smoothed away (:data:`BROW_SMOOTHING_FRAMES`)."""
     frames = np.flatnonzero(track.valid)
     if len(frames) < 2:
         raise StyleheadError("The style video shows a face in fewer than 2 frames; head motion cannot be measured.")
@@ -60,7 +64,9 @@ def brow_track(track: Track, fps: float = FPS) -> np.ndarray:
     count = max(2, round(float(times[-1] - times[0]) * fps) + 1)
     at = times[0] + np.arange(count) / fps
     flat = brows.reshape(len(frames), -1)
-    return np.stack([np.interp(at, times, column) for column in flat.T], 1).reshape(count, -1, 3).astype(np.float32)
+    resampled = np.stack([np.interp(at, times, column) for column in flat.T], 1)
+    smoothed = gaussian_filter1d(resampled, BROW_SMOOTHING_FRAMES * fps / FPS, axis=0, mode="nearest")
+    return smoothed.reshape(count, -1, 3).astype(np.float32)
 
 
 def pose_speed(track: Track) -> float:
