@@ -136,6 +136,22 @@ def test_blink_closes_the_eyes_and_an_open_mouth_shows_a_dark_interior(example_p
     assert np.percentile(pixels, 90) - np.percentile(pixels, 10) > 60  # and bright teeth against it
 
 
+SKINS = [((150, 150, 150), "grey"), ((200, 160, 140), "warm"), ((215, 185, 105), "warmer")]
+
+
+@pytest.mark.parametrize("skin, cast", SKINS)
+def test_painted_teeth_take_the_portraits_colour_cast(example_portrait, skin, cast):
+    """Grey teeth in a black-and-white photo, as before in a colour photo, warmer ones under a saturated skin."""
+    from stylehead.render.mouth_interior import mouth_colors
+
+    image = np.empty_like(example_portrait.image)
+    image[:] = skin  # the portrait's shape, one colour: no teeth of its own to take
+    teeth = mouth_colors(image, example_portrait.landmarks).teeth
+    warmth = float(teeth[0] - teeth[2])
+    assert teeth.min() > 170  # still teeth: bright
+    assert {"grey": warmth == 0, "warm": 10 < warmth < 25, "warmer": warmth > 25}[cast]
+
+
 def _placed(canvas_size, portrait, scale, offset):
     import cv2
 

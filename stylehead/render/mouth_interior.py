@@ -19,6 +19,9 @@ LOWER_INNER = (64, 65, 66, 67, 60)
 TEETH_SHARE = 0.35  # the upper teeth cover up to this share of the opening...
 TEETH_MAX = 0.13  # ... and at most this share of the mouth's width
 LOWER_TEETH_SHARE = 0.12
+TEETH_GREY = np.array([228.0, 228.0, 228.0])  # painted teeth: this grey...
+TEETH_WARMTH = np.array([8.0, 2.0, -10.0])  # ... plus this warmth, at a typical skin's saturation
+SKIN_SATURATION = 0.3  # (max - min) / max of a typical skin colour, (200, 160, 140)
 LIP_MARGIN = 0.12  # share of the opening, on each lip, drawn as lip rather than cavity
 # Extra opening (share of the mouth width) over which the interior fades in. Chosen by re-tracking
 # renders of 5 training clips with dlib (benchmarks/mouth_retrack.py): at 0.02 dlib read the mouth
@@ -85,7 +88,8 @@ def mouth_colors(image: np.ndarray, landmarks: np.ndarray) -> MouthColors:
 
     The cavity is a darkened lip colour. The teeth take the portrait's own when it shows them (the
     brightest pixels inside its inner lips, if they are brighter than the skin), otherwise an
-    off-white toned by the skin's brightness.
+    off-white toned by the skin's brightness, as warm as the skin is saturated (grey in a
+    black-and-white photo).
     """
     import cv2
 
@@ -98,7 +102,11 @@ def mouth_colors(image: np.ndarray, landmarks: np.ndarray) -> MouthColors:
     x, y = np.round(landmarks[29]).astype(int)  # the nose bridge: skin
     skin_patch = image[max(y - 3, 0) : y + 4, max(x - 3, 0) : x + 4].reshape(-1, 3).astype(np.float32)
     skin = np.median(skin_patch, 0) if len(skin_patch) else np.array([200.0, 160.0, 140.0], np.float32)
-    teeth = np.array([236.0, 230.0, 218.0]) * np.clip(0.55 + 0.45 * skin.mean() / 200.0, 0.6, 1.0)
+    # an off-white toned by the skin's brightness, as warm as the skin is saturated: grey in a black-and-white
+    # photo, warmer in a yellowed painting, as before in a colour photo
+    saturation = float((skin.max() - skin.min()) / max(float(skin.max()), 1.0))
+    warmth = np.clip(saturation / SKIN_SATURATION, 0.0, 1.5)
+    teeth = (TEETH_GREY + warmth * TEETH_WARMTH) * np.clip(0.55 + 0.45 * skin.mean() / 200.0, 0.6, 1.0)
     inside = image[inner_mask.astype(bool)].astype(np.float32)
     if len(inside) >= 12:
         bright = inside[inside.mean(1) >= np.quantile(inside.mean(1), 0.8)]
