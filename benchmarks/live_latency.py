@@ -31,11 +31,11 @@ import torch
 
 from stylehead import StyleHeadPipeline
 from stylehead.live import LiveSession
-from stylehead.media import read_audio
+from stylehead.live.sources import PACKET
+from stylehead.media import VIDEO_SUFFIXES, read_audio
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 RATE = 16_000
-PACKET = 320  # 20 ms: what a browser or sound card delivers at a time
 GAP = 1.2  # seconds of silence before each event
 
 
@@ -177,7 +177,7 @@ def lipsync(pipe: StyleHeadPipeline, clips: Path) -> dict:
     from stylehead.live.motion_stream import live_mouth_and_eyes
 
     model = pipe.motion_model
-    videos = sorted(p for p in clips.iterdir() if p.suffix.lower() in (".mp4", ".mov", ".mpg", ".avi", ".mkv"))
+    videos = sorted(p for p in clips.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
     result = evaluate_lipsync(videos, model, LoudnessBaseline.from_pretrained(),
                               live=lambda audio: live_mouth_and_eyes(model, audio))  # fmt: skip
     offline, live = result["summary"]["model"], result["summary"]["live"]
