@@ -142,7 +142,9 @@ def summarise(run: Run, events: list[tuple[str, int]], seconds: float) -> dict:
             "max": float(values.max())}  # fmt: skip
     late = emitted - times
     windows = np.floor(emitted[emitted < seconds] / 10).astype(int)
-    per_window = np.bincount(windows)[1:-1] / 10 if windows.size > 0 else np.zeros(1)
+    per_window = np.bincount(windows)[1:-1] / 10 if windows.size > 0 else np.zeros(0)
+    if per_window.size == 0:  # a run under 30 s has no whole 10 s window between its first and last
+        per_window = np.array([len(times) / seconds])
     memory = {"start_mb": run.memory[0][1], "end_mb": run.memory[-1][1], "end_minutes": run.memory[-1][0] / 60}
     later = [mb for t, mb in run.memory if t >= 60]
     if later:
