@@ -167,12 +167,26 @@ def main() -> None:
           f"{totals['jumps']}; background beyond the band {np.mean(backgrounds):.2f} grey levels on average "
           f"(largest {np.max(backgrounds):.2f}); {time.perf_counter() - started:.0f} s")  # fmt: skip
     if args.sheet is not None:
-        write_image(args.sheet, tile(worst_frames))
-        print(f"worst frame of each run: {args.sheet}")
+        print(f"worst frame of each run: {', '.join(map(str, write_sheets(args.sheet, worst_frames)))}")
     if args.opening_sheet is not None:
-        write_image(args.opening_sheet, tile(openings, columns=7))
-        print(f"first second of each run, a row each: {args.opening_sheet}")
+        pages = write_sheets(args.opening_sheet, openings, columns=7)
+        print(f"first second of each run, a row each: {', '.join(map(str, pages))}")
     sys.exit(1 if totals["folded"] or totals["outside"] or totals["jumps"] else 0)
+
+
+SHEET_ROWS = 400  # rows of tiles per sheet: a JPEG is at most 65,500 pixels high
+
+
+def write_sheets(path: Path, frames: list[np.ndarray], columns: int = 12) -> list[Path]:
+    """Tile ``frames`` into ``path``, or into ``<stem>_1<suffix>``, ``<stem>_2<suffix>``… when one sheet would be
+    too tall to save (every preset and portrait: 1,176 runs, a row each on the opening sheet)."""
+    per_page = SHEET_ROWS * columns
+    pages = [frames[i : i + per_page] for i in range(0, len(frames), per_page)] or [frames]
+    paths = [path] if len(pages) == 1 else [path.with_name(f"{path.stem}_{k}{path.suffix}") for k in
+                                            range(1, len(pages) + 1)]  # fmt: skip
+    for page, target in zip(pages, paths, strict=True):
+        write_image(target, tile(page, columns))
+    return paths
 
 
 def tile(frames: list[np.ndarray], columns: int = 12, side: int = 128) -> np.ndarray:
