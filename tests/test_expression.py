@@ -45,3 +45,22 @@ def test_an_expression_never_moves_a_point_further_than_the_bound():
     moved = retarget(template, wild, 1.5)
     length = np.linalg.norm(moved - template, axis=1) / interocular_distance(template)
     assert length.max() <= MAX_OFFSET + 1e-5
+
+
+def _outer_lip_height(points: np.ndarray) -> float:
+    return float(points[57, 1] - points[51, 1])
+
+
+def test_a_mouth_that_sits_lower_is_not_carried_as_thinner_lips():
+    template = load_template().points.astype(np.float32)
+    iod = float(interocular_distance(template))
+    lower = template.copy()
+    lower[list(range(48, 68)), 1] += 0.06 * iod  # the whole mouth sits lower on this face: identity, not expression
+    moved = retarget(template, expression_of(lower))
+    assert _outer_lip_height(moved) == pytest.approx(_outer_lip_height(template), abs=0.005 * iod)
+    frowning = template.copy()
+    frowning[[48, 54, 60, 64], 1] += 0.05 * iod  # corners drawn down: expression
+    frowning[list(range(48, 68)), 1] += 0.04 * iod  # on a mouth that also sits lower
+    moved = retarget(template, expression_of(frowning))
+    corners = (moved - template)[[48, 54], 1] - (moved - template)[51, 1]
+    assert corners / iod == pytest.approx([0.05, 0.05], abs=0.01)  # the frown is carried, relative to the lip

@@ -10,7 +10,11 @@ in the image plane (x, y), in interocular distances so that it carries to any fa
 Retargeting (:func:`retarget`) moves a portrait's rest shape so that its expression becomes the
 reference's (its own expression is taken out, the reference's put in), scaled by a strength. What is
 measured is partly identity (a person's brows sit where they sit), so the offset is bounded
-(:data:`MAX_OFFSET`) and the points are few.
+(:data:`MAX_OFFSET`) and the points are few. Where the mouth sits under the nose is the person (and
+an estimate of a rest from a clip that never rests moves it too), and only the upper lip's line is
+among the points: carried as it is, a lower-sitting mouth would pull the upper lip down onto the
+lower one and thin the lips. So the mouth's shape is carried relative to the centre of its upper lip
+(:data:`MOUTH_ANCHOR`): corners raised or drawn down, a wider or narrower mouth, a crooked one.
 """
 
 import numpy as np
@@ -21,6 +25,7 @@ from stylehead.face.pose import load_template
 EYELIDS = (37, 38, 40, 41, 43, 44, 46, 47)  # the upper and lower lid points (not the eye corners)
 MOUTH_SHAPE = (48, 49, 50, 51, 52, 53, 54, 60, 64)  # corners (outer, inner) and the upper lip's line
 EXPRESSION_POINTS = RIGHT_BROW + LEFT_BROW + EYELIDS + MOUTH_SHAPE
+MOUTH_ANCHOR = (50, 51, 52)  # the upper lip's centre: the mouth's shape is carried relative to it
 MAX_OFFSET = 0.12  # interocular distances: no point is moved further than this by an expression
 
 
@@ -55,6 +60,7 @@ def retarget(rest: np.ndarray, expression: np.ndarray, strength: float = 1.0) ->
     if strength == 0 or not np.any(expression):
         return rest.copy()
     change = (np.asarray(expression, np.float64) - expression_of(rest)) * strength
+    change[list(MOUTH_SHAPE), :2] -= change[list(MOUTH_ANCHOR), :2].mean(0)  # the mouth's shape, not its place
     length = np.linalg.norm(change, axis=1, keepdims=True)
     change *= np.minimum(1.0, MAX_OFFSET / np.maximum(length, 1e-9))
     return (rest + change * float(interocular_distance(rest))).astype(np.float32)
