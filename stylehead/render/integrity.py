@@ -23,6 +23,8 @@ from stylehead.face.landmarks import LEFT_EYELIDS, RIGHT_EYELIDS
 # the far side of the face.
 POSE_LIMITS = (20.0, 30.0, 20.0, 30.0, 30.0, 60.0)
 FOLD_TOLERANCE = 0.5  # px²: a triangle's signed area may dip this far past zero (a shut eye, a closed mouth)
+LIMIT_MARGIN = 0.01  # px²: the fold limit keeps triangles this far above their floor, so that storing the
+# limited landmarks in float32 (a rounding of ~1e-4 px at 512 px) cannot tip one past it
 EASE_FRAMES = 8  # the limit eases in and out over this many frames either side
 IDENTITY = np.array([[1.0, 0, 0], [0, 1.0, 0]])  # the (2, 3) head affine of a head that has not moved
 
@@ -108,14 +110,16 @@ def limit_pose(own: np.ndarray, motion: np.ndarray) -> np.ndarray:
 
 
 def fold_free_scale(rig, rest: np.ndarray, landmarks: np.ndarray, heads: np.ndarray, steps: int = 10) -> np.ndarray:
-    """(T,) the largest share α ∈ [0, 1] of each frame's motion with no folded triangle.
+    """(T,) the largest share α ∈ [0, 1] of each frame's motion with no folded triangle (none within
+    :data:`LIMIT_MARGIN` of its floor).
 
     ``rig`` is the portrait's :class:`~stylehead.render.head_rig.HeadRig`; ``rest`` (68, 2) is where
     the landmarks are at α = 0 (the photo), ``landmarks`` (T, 68, 2) and ``heads`` (T, 2, 3) the
     frames' motion at α = 1.
     """
     scale = np.ones(len(landmarks))
-    for t in np.flatnonzero(folded(rig.place_all(landmarks, heads), rig.mesh.triangles, rig.orientation, rig.floors)):
+    floors = rig.floors + LIMIT_MARGIN
+    for t in np.flatnonzero(folded(rig.place_all(landmarks, heads), rig.mesh.triangles, rig.orientation, floors)):
         low, high = 0.0, 1.0
         for _ in range(steps):
             middle = (low + high) / 2
@@ -127,7 +131,7 @@ def fold_free_scale(rig, rest: np.ndarray, landmarks: np.ndarray, heads: np.ndar
 def _folds_at(rig, rest: np.ndarray, landmarks: np.ndarray, head: np.ndarray, alpha: float) -> int:
     """Folded triangles of one frame with its motion ((68, 2) landmarks, (2, 3) head) scaled by ``alpha``."""
     target = rig.place(rest + alpha * (landmarks - rest), IDENTITY + alpha * (head - IDENTITY))
-    return int(folded(target, rig.mesh.triangles, rig.orientation, rig.floors))
+    return int(folded(target, rig.mesh.triangles, rig.orientation, rig.floors + LIMIT_MARGIN))
 
 
 def eased(scale: np.ndarray, frames: int = EASE_FRAMES) -> np.ndarray:
