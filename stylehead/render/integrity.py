@@ -118,8 +118,7 @@ def fold_free_scale(rig, rest: np.ndarray, landmarks: np.ndarray, heads: np.ndar
     frames' motion at α = 1.
     """
     scale = np.ones(len(landmarks))
-    floors = rig.floors + LIMIT_MARGIN
-    for t in np.flatnonzero(folded(rig.place_all(landmarks, heads), rig.mesh.triangles, rig.orientation, floors)):
+    for t in np.flatnonzero(_near_folds(rig, rig.place_all(landmarks, heads))):
         low, high = 0.0, 1.0
         for _ in range(steps):
             middle = (low + high) / 2
@@ -128,10 +127,16 @@ def fold_free_scale(rig, rest: np.ndarray, landmarks: np.ndarray, heads: np.ndar
     return scale
 
 
+def _near_folds(rig, target: np.ndarray) -> np.ndarray:
+    """(...,) triangles of (..., N, 2) placed points below their floor or within :data:`LIMIT_MARGIN` of it."""
+    return folded(target, rig.mesh.triangles, rig.orientation, rig.floors + LIMIT_MARGIN)
+
+
 def _folds_at(rig, rest: np.ndarray, landmarks: np.ndarray, head: np.ndarray, alpha: float) -> int:
-    """Folded triangles of one frame with its motion ((68, 2) landmarks, (2, 3) head) scaled by ``alpha``."""
+    """Triangles near folding (:func:`_near_folds`) of one frame with its motion ((68, 2) landmarks, (2, 3)
+    head) scaled by ``alpha``."""
     target = rig.place(rest + alpha * (landmarks - rest), IDENTITY + alpha * (head - IDENTITY))
-    return int(folded(target, rig.mesh.triangles, rig.orientation, rig.floors + LIMIT_MARGIN))
+    return int(_near_folds(rig, target))
 
 
 def eased(scale: np.ndarray, frames: int = EASE_FRAMES) -> np.ndarray:
