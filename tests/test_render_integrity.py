@@ -6,7 +6,16 @@ import pytest
 
 from benchmarks.render_integrity import check
 from stylehead.motion.data import Motion
-from stylehead.render.integrity import LIMIT_MARGIN, POSE_LIMITS, limit_pose, signed_areas, soft_clip
+from stylehead.render.integrity import (
+    IDENTITY,
+    LIMIT_MARGIN,
+    POSE_LIMITS,
+    folded,
+    limit_folds,
+    limit_pose,
+    signed_areas,
+    soft_clip,
+)
 
 MOVING = tuple(range(48, 68)) + tuple(range(5, 12)) + tuple(range(36, 48))
 
@@ -41,7 +50,6 @@ def test_the_fold_limit_leaves_room_for_rounding(example):
     """Limited frames are stored in float32: a triangle left exactly at its floor can tip past it on
     rounding (a 0.5 px² sliver at a mouth corner was one, once in 1,176 runs). Frames whose motion
     lands a triangle a hair above its floor are pulled back to at least half the limit's margin."""
-    from stylehead.render.integrity import IDENTITY, folded, limit_folds
     from stylehead.render.warp_renderer import RenderConfig, WarpRenderer
 
     renderer = WarpRenderer(example, RenderConfig(mode="full", size=256))
