@@ -200,6 +200,11 @@ def _silent_video_as_audio(folder, portrait):
     return write_still_video(folder / "no sound.mp4", portrait[::4, ::4].copy(), frames=5)
 
 
+def _portrait_as_audio(folder, portrait):  # the two inputs swapped
+    Image.fromarray(portrait).save(folder / "me.jpg")
+    return folder / "me.jpg"
+
+
 def _text_named_mp3(folder, portrait):
     return _write(folder / "lyrics.mp3", b"la la la\n" * 100)
 
@@ -403,6 +408,7 @@ CORPUS: list[BadInput] = [
     BadInput("audio-96-khz", "audio", _rate(96_000), "accepted"),
     BadInput("audio-6-channels", "audio", _six_channels, "accepted"),
     BadInput("audio-video-without-sound", "audio", _silent_video_as_audio, "refused", "has no audio track"),
+    BadInput("audio-portrait-given-as-audio", "audio", _portrait_as_audio, "refused", "is a picture, not sound"),
     BadInput("audio-text-named-mp3", "audio", _text_named_mp3, "refused", "lyrics.mp3"),
     BadInput("audio-tar-gz-named-wav", "audio", _tar_named_wav, "refused", "speech.wav"),
     BadInput("audio-gzip-named-flac", "audio", _gzip_named_flac, "refused", "song.flac"),
