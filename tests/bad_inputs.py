@@ -200,7 +200,7 @@ def _silent_video_as_audio(folder, portrait):
     return write_still_video(folder / "no sound.mp4", portrait[::4, ::4].copy(), frames=5)
 
 
-def _portrait_as_audio(folder, portrait):  # the two inputs swapped
+def _portrait_as_audio(folder, portrait):  # the portrait given where a sound or a video goes
     Image.fromarray(portrait).save(folder / "me.jpg")
     return folder / "me.jpg"
 
@@ -415,6 +415,7 @@ CORPUS: list[BadInput] = [
     BadInput("audio-name-not-utf8", "audio", _non_utf8_audio_name, "accepted"),
     BadInput("style-audio-only-file", "style", _audio_as_style, "refused", "has no video stream"),
     BadInput("style-no-face", "style", _faceless_style, "refused", "No face was found"),
+    BadInput("style-portrait-given-as-style", "style", _portrait_as_audio, "refused", "is a picture; a style"),
     BadInput("style-two-faces", "style", _two_faces_style, "accepted", slow=True),
     BadInput("style-truncated-mp4", "style", _truncated_style, "refused", "cut.mp4"),
     BadInput("style-zip-named-mp4", "style", _zip_named_mp4, "refused", "clip.mp4"),

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 
 from stylehead.errors import MediaError
-from stylehead.media.ffmpeg import MediaInfo, decode_audio, probe
+from stylehead.media.ffmpeg import decode_audio, probe
 from stylehead.media.files import check_readable
 
 SAMPLE_RATE = 16_000  # Hz: every model in stylehead works on 16 kHz audio (LSP, paper §6.2)
@@ -13,12 +13,6 @@ SAMPLE_RATE = 16_000  # Hz: every model in stylehead works on 16 kHz audio (LSP,
 AUDIO_FORMATS = "wav, mp3, flac, ogg, m4a, or a video with sound"
 AUDIO_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".m4a", ".aac", ".opus")
 MIN_SAMPLE_RATE = 4_000  # Hz: below this a file holds no speech (telephone audio is 8 kHz)
-_PICTURE_CODECS = {"png", "mjpeg", "gif", "webp", "bmp", "tiff", "jpeg2000"}  # what ffmpeg calls a still image
-
-
-def _is_picture(info: MediaInfo) -> bool:
-    """Whether ffmpeg sees a still image (one frame of a picture codec), not a video, in a file."""
-    return info.video_codec in _PICTURE_CODECS and (info.duration is None or info.duration <= 0.1)
 
 
 def read_audio(path: str | Path, sample_rate: int = SAMPLE_RATE, max_seconds: float | None = None) -> np.ndarray:
@@ -36,7 +30,7 @@ def read_audio(path: str | Path, sample_rate: int = SAMPLE_RATE, max_seconds: fl
     if audio is None:
         info = probe(path)
         if not info.has_audio:
-            if _is_picture(info):
+            if info.is_picture:
                 raise MediaError(f"{path.name} is a picture, not sound; give the speech or song as {AUDIO_FORMATS}.")
             if info.has_video:
                 raise MediaError(f"The video {path.name} has no audio track; use a video with sound or an audio file.")

@@ -33,6 +33,15 @@ class MediaInfo:
     video_codec: str | None = None  # e.g. "h264"
     audio_codec: str | None = None  # e.g. "aac"
 
+    @property
+    def is_picture(self) -> bool:
+        """Whether the file is a still image (a picture codec, no sound, at most one frame's time), not a video."""
+        return (self.video_codec in _PICTURE_CODECS and not self.has_audio
+                and (self.duration is None or self.duration <= 0.1))  # fmt: skip
+
+
+_PICTURE_CODECS = {"png", "mjpeg", "gif", "webp", "bmp", "tiff", "jpeg2000"}  # what ffmpeg calls still images
+
 
 _NOT_MEDIA = {"tty"}  # ffmpeg "plays" any text file as ANSI art: that is not a video
 _DURATION = re.compile(r"Duration:\s*(\d+):(\d+):(\d+(?:\.\d+)?)")

@@ -121,6 +121,9 @@ def learn_style(
 def _check_reference(video: Path, models: StyleModels, config: LearnStyleConfig):
     """The video's stream information, after refusing what cannot be learned from before any work."""
     info = probe(video)
+    if info.is_picture:
+        raise StyleheadError(f"{video.name} is a picture; a style is learned from a video of someone talking or "
+                             f"singing, with at least {config.min_face_seconds:g} s of the face visible.")  # fmt: skip
     if not info.has_video:
         raise StyleheadError(f"{video.name} has no video stream; a style reference must be a video of a face.")
     if info.duration is not None and info.duration > config.max_seconds:
