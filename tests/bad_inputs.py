@@ -398,6 +398,7 @@ CORPUS: list[BadInput] = [
     BadInput("image-zip-named-png", "image", _zip_named_png, "refused", "not an image"),
     BadInput("image-pdf-named-jpg", "image", _pdf_named_jpg, "refused", "not an image"),
     BadInput("image-no-face", "image", _faceless_image, "refused", "No face was found"),
+    BadInput("image-a-video", "image", _silent_video_as_audio, "refused", "is a video; the portrait is one picture"),
     BadInput("audio-0-seconds", "audio", _zero_seconds, "refused", "no audio samples"),
     BadInput("audio-zero-bytes", "audio", _empty_wav, "refused", "is empty"),
     BadInput("audio-truncated-wav", "audio", _truncated_wav, "refused", "truncated.wav"),

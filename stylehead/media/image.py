@@ -30,6 +30,9 @@ def read_image(path: str | Path, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarr
             image = Image.open(path)
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
         if isinstance(err, UnidentifiedImageError):
+            if _is_video(path):
+                raise MediaError(f"{path.name} is a video; the portrait is one picture ({IMAGE_FORMATS}): save the "
+                                 "frame you want as an image and give that.") from None  # fmt: skip
             raise MediaError(f"{path.name} is not an image stylehead can read; use {IMAGE_FORMATS}.") from None
         raise MediaError(f"{path.name} has more than {max_pixels:,} pixels, the limit; resize it first.") from None
     except (OSError, ValueError, SyntaxError, EOFError, struct.error):  # a header cut short or corrupt
@@ -47,6 +50,17 @@ def read_image(path: str | Path, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarr
         except (OSError, ValueError, SyntaxError) as err:
             raise MediaError(f"{path.name} is damaged and could not be decoded ({err}); re-save it and retry.") from err
     return rgb
+
+
+def _is_video(path: Path) -> bool:
+    """Whether ffmpeg reads ``path`` as a moving picture (asked only of files that are not images)."""
+    from stylehead.media.ffmpeg import probe
+
+    try:
+        info = probe(path)
+    except MediaError:
+        return False
+    return info.has_video and not info.is_picture
 
 
 def to_rgb(image) -> np.ndarray:
