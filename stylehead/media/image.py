@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from stylehead.errors import MediaError
+from stylehead.media.ffmpeg import probe
 from stylehead.media.files import check_readable
 
 IMAGE_FORMATS = "jpg, png, webp or bmp"
@@ -54,8 +55,6 @@ def read_image(path: str | Path, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarr
 
 def _is_video(path: Path) -> bool:
     """Whether ffmpeg reads ``path`` as a moving picture (asked only of files that are not images)."""
-    from stylehead.media.ffmpeg import probe
-
     try:
         info = probe(path)
     except MediaError:
