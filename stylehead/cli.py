@@ -725,8 +725,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 prints escaped, not as a crash
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+    parser = build_parser()
+    if not (sys.argv[1:] if argv is None else argv):  # a bare `stylehead`: what it can do, not a usage error
+        parser.print_help()
+        return EXIT_USER_ERROR
     try:
-        args = build_parser().parse_args(argv)
+        args = parser.parse_args(argv)
     except SystemExit as stop:  # --help (0) or a usage error (2, already printed in one line)
         return stop.code if isinstance(stop.code, int) else EXIT_USER_ERROR
     previous = signal.signal(signal.SIGTERM, _terminate) if _main_thread() else None

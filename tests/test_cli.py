@@ -147,3 +147,10 @@ def test_evaluate_lipsync_scores_a_still_face_and_prints_what_it_writes(tmp_path
     rows = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines()[1:4]}
     for method in ("model", "loudness", "static"):
         assert rows[method][:2] == [f"{summary[method]['mouth_corr']:.3f}", f"{summary[method]['lmd']:.3f}"]
+
+
+def test_a_bare_call_lists_the_commands_instead_of_an_error(capsys):
+    assert main([]) == 2
+    shown = capsys.readouterr()
+    assert "animate" in shown.out and "learn-style" in shown.out and "evaluate" in shown.out
+    assert "error" not in shown.err
