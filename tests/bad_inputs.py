@@ -196,11 +196,11 @@ def _six_channels(folder, portrait):
     return folder / "surround.wav"
 
 
-def _silent_video_as_audio(folder, portrait):
+def _silent_video(folder, portrait):
     return write_still_video(folder / "no sound.mp4", portrait[::4, ::4].copy(), frames=5)
 
 
-def _portrait_as_audio(folder, portrait):  # the portrait given where a sound or a video goes
+def _portrait_picture(folder, portrait):  # the portrait as a file, given where a sound or a video goes
     Image.fromarray(portrait).save(folder / "me.jpg")
     return folder / "me.jpg"
 
@@ -398,7 +398,7 @@ CORPUS: list[BadInput] = [
     BadInput("image-zip-named-png", "image", _zip_named_png, "refused", "not an image"),
     BadInput("image-pdf-named-jpg", "image", _pdf_named_jpg, "refused", "not an image"),
     BadInput("image-no-face", "image", _faceless_image, "refused", "No face was found"),
-    BadInput("image-a-video", "image", _silent_video_as_audio, "refused", "is a video; the portrait is one picture"),
+    BadInput("image-a-video", "image", _silent_video, "refused", "is a video; the portrait is one picture"),
     BadInput("audio-0-seconds", "audio", _zero_seconds, "refused", "no audio samples"),
     BadInput("audio-zero-bytes", "audio", _empty_wav, "refused", "is empty"),
     BadInput("audio-truncated-wav", "audio", _truncated_wav, "refused", "truncated.wav"),
@@ -408,15 +408,15 @@ CORPUS: list[BadInput] = [
     BadInput("audio-8-khz", "audio", _rate(8_000), "accepted"),
     BadInput("audio-96-khz", "audio", _rate(96_000), "accepted"),
     BadInput("audio-6-channels", "audio", _six_channels, "accepted"),
-    BadInput("audio-video-without-sound", "audio", _silent_video_as_audio, "refused", "has no audio track"),
-    BadInput("audio-portrait-given-as-audio", "audio", _portrait_as_audio, "refused", "is a picture, not sound"),
+    BadInput("audio-video-without-sound", "audio", _silent_video, "refused", "has no audio track"),
+    BadInput("audio-portrait-given-as-audio", "audio", _portrait_picture, "refused", "is a picture, not sound"),
     BadInput("audio-text-named-mp3", "audio", _text_named_mp3, "refused", "lyrics.mp3"),
     BadInput("audio-tar-gz-named-wav", "audio", _tar_named_wav, "refused", "speech.wav"),
     BadInput("audio-gzip-named-flac", "audio", _gzip_named_flac, "refused", "song.flac"),
     BadInput("audio-name-not-utf8", "audio", _non_utf8_audio_name, "accepted"),
     BadInput("style-audio-only-file", "style", _audio_as_style, "refused", "has no video stream"),
     BadInput("style-no-face", "style", _faceless_style, "refused", "No face was found"),
-    BadInput("style-portrait-given-as-style", "style", _portrait_as_audio, "refused", "is a picture; a style"),
+    BadInput("style-portrait-given-as-style", "style", _portrait_picture, "refused", "is a picture; a style"),
     BadInput("style-two-faces", "style", _two_faces_style, "accepted", slow=True),
     BadInput("style-truncated-mp4", "style", _truncated_style, "refused", "cut.mp4"),
     BadInput("style-zip-named-mp4", "style", _zip_named_mp4, "refused", "clip.mp4"),
